@@ -1,0 +1,106 @@
+"""The decision form for one control."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField, widgets
+from wtforms.validators import Length, Optional, ValidationError
+
+from controls.models import (
+    Applicability,
+    ImplementationStatus,
+    InclusionReason,
+    Responsibility,
+    ReviewCadence,
+)
+from isms.api import choice_values, choices
+
+TEXT_LIMIT = 4000
+
+REASON_LABELS = {
+    InclusionReason.LEGAL: "Legal requirement",
+    InclusionReason.CONTRACTUAL: "Contractual obligation",
+    InclusionReason.BUSINESS: "Business requirement or best practice",
+    InclusionReason.RISK: "Risk treatment",
+}
+RESPONSIBILITY_LABELS = {
+    Responsibility.COMPANY: "Company (security in the cloud)",
+    Responsibility.AWS: "AWS (security of the cloud, inherited)",
+    Responsibility.SHARED: "Shared between the company and AWS",
+}
+STATUS_LABELS = {s: s.value.replace("_", " ").capitalize() for s in ImplementationStatus}
+CADENCE_LABELS = {c: c.value.replace("_", "-").capitalize() for c in ReviewCadence}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ControlForm(FlaskForm):
+    applicability = RadioField(
+        "Applicability",
+        choices=choices([(Applicability.APPLICABLE.value, "Applicable (included in the SoA)"),
+                         (Applicability.EXCLUDED.value, "Excluded")]),
+        validators=[Optional()],
+    )
+    reasons = CheckboxesField(
+        "Reasons for inclusion",
+        choices=choices((r.value, label) for r, label in REASON_LABELS.items()),
+        description="ISO/IEC 27001 6.1.3 d) asks why each included control is needed.",
+    )
+    justification = TextAreaField(
+        "Justification", validators=[Length(max=TEXT_LIMIT)],
+        description="Required when the control is excluded.",
+    )
+    implementation_status = SelectField(
+        "Implementation status",
+        choices=choices([("", "-")] + [(s.value, label) for s, label in STATUS_LABELS.items()]),
+    )
+    responsibility = RadioField(
+        "Responsibility",
+        choices=choices((r.value, label) for r, label in RESPONSIBILITY_LABELS.items()),
+    )
+    company_part = TextAreaField("What the company does", validators=[Length(max=TEXT_LIMIT)])
+    aws_part = TextAreaField("What AWS does", validators=[Length(max=TEXT_LIMIT)])
+    owner_id = SelectField("Owner", choices=choices([("", "Nobody yet")]))
+    review_cadence = SelectField(
+        "Review cadence", choices=choices((c.value, label) for c, label in CADENCE_LABELS.items()))
+    notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
+
+    def validate_applicability(self, field):
+        if not field.data:
+            raise ValidationError("Decide whether the control applies.")
+
+    def validate_reasons(self, field):
+        if self.applicability.data == Applicability.APPLICABLE and not field.data:
+            raise ValidationError("Give at least one reason for including the control.")
+
+    def validate_justification(self, field):
+        if self.applicability.data == Applicability.EXCLUDED and not field.data.strip():
+            raise ValidationError("Explain why the control is excluded.")
+
+    def validate_implementation_status(self, field):
+        if self.applicability.data == Applicability.APPLICABLE and not field.data:
+            raise ValidationError("Choose the implementation status.")
+
+    def validate_owner_id(self, field):
+        if field.data not in choice_values(field):
+            raise ValidationError("Choose an owner from the list.")
+
+    def values(self, may_assign_owner: bool) -> dict:
+        """Return the submitted decision as model values."""
+        applicability = Applicability(self.applicability.data)
+        values = {
+            "applicability": applicability,
+            "reasons": self.reasons.data,
+            "justification": self.justification.data.strip(),
+            "implementation_status": (ImplementationStatus(self.implementation_status.data)
+                                      if self.implementation_status.data else None),
+            "responsibility": Responsibility(self.responsibility.data),
+            "company_part": self.company_part.data.strip(),
+            "aws_part": self.aws_part.data.strip(),
+            "review_cadence": ReviewCadence(self.review_cadence.data),
+            "notes": self.notes.data.strip(),
+        }
+        if may_assign_owner:
+            values["owner_id"] = int(self.owner_id.data) if self.owner_id.data else None
+        return values

@@ -1,0 +1,247 @@
+"""Read and change control states; every change is audited in the caller's transaction."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from controls.models import (
+    Applicability,
+    ControlState,
+    ImplementationStatus,
+    Responsibility,
+)
+from isms.api import (
+    CatalogItem,
+    Role,
+    User,
+    db,
+    get_edition,
+    record_event,
+    utcnow,
+)
+
+STATUS_FILTERS = {
+    "undecided": "Not decided yet",
+    "excluded": "Excluded",
+    "not_implemented": "Applicable, not implemented",
+    **{s.value: s.value.replace("_", " ").capitalize() for s in ImplementationStatus},
+}
+AUDITED_FIELDS = (
+    "applicability", "inclusion_reasons", "justification", "implementation_status",
+    "responsibility", "company_part", "aws_part", "owner_id", "review_cadence", "notes",
+)
+SUPPLIER_EXCLUSION_WARNING = (
+    "This control is operated by AWS in whole or in part. A control a supplier operates for "
+    "you still applies: keep it applicable and record the supplier's part, unless the risk "
+    "really does not exist."
+)
+
+
+@dataclass(frozen=True)
+class ControlRow:
+    item: CatalogItem
+    state: ControlState
+
+
+@dataclass(frozen=True)
+class ControlFilters:
+    group: str = ""
+    status: str = ""
+    responsibility: str = ""
+    owner: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args, group_ids) -> "ControlFilters":
+        """Keep only values the list understands; anything else is ignored."""
+        def pick(name, allowed):
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        owner = (args.get("owner") or "").strip()
+        return cls(
+            group=pick("group", set(group_ids)),
+            status=pick("status", STATUS_FILTERS),
+            responsibility=pick("responsibility", {r.value for r in Responsibility}),
+            owner=owner if owner == "none" or owner.isdigit() else "",
+            q=(args.get("q") or "").strip()[:100],
+        )
+
+    def as_args(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "pages", max(1, ceil(self.total / self.per_page)))
+
+
+def paginate(rows: list, page: int, per_page: int) -> Page:
+    """Slice an in-memory list into one page."""
+    pages = max(1, ceil(len(rows) / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return Page(rows[start:start + per_page], page, per_page, len(rows))
+
+
+def _state_filter(query, filters: ControlFilters):
+    status = filters.status
+    if status == "undecided":
+        query = query.where(ControlState.applicability.is_(None))
+    elif status == "excluded":
+        query = query.where(ControlState.applicability == Applicability.EXCLUDED)
+    elif status == "not_implemented":
+        query = query.where(
+            ControlState.applicability == Applicability.APPLICABLE,
+            ControlState.implementation_status.is_distinct_from(ImplementationStatus.IMPLEMENTED),
+        )
+    elif status:
+        query = query.where(ControlState.implementation_status == ImplementationStatus(status))
+    if filters.responsibility:
+        query = query.where(ControlState.responsibility == Responsibility(filters.responsibility))
+    if filters.owner == "none":
+        query = query.where(ControlState.owner_id.is_(None))
+    elif filters.owner:
+        query = query.where(ControlState.owner_id == int(filters.owner))
+    return query
+
+
+def list_control_rows(edition: str, filters: ControlFilters | None = None) -> list[ControlRow]:
+    """Return the matching controls in catalog order, owners loaded, in one query."""
+    filters = filters or ControlFilters()
+    catalog = get_edition(edition)
+    query = _state_filter(
+        select(ControlState).where(ControlState.edition == edition)
+        .options(joinedload(ControlState.owner)),
+        filters,
+    )
+    needle = filters.q.lower()
+    rows = []
+    for state in db.session.scalars(query):
+        item = catalog.get(state.control_id)
+        if filters.group and item.group_id != filters.group:
+            continue
+        if needle and needle not in f"{item.control_id} {item.title}".lower():
+            continue
+        rows.append(ControlRow(item, state))
+    return sorted(rows, key=lambda row: row.item.position)
+
+
+def get_control_row(edition: str, control_id: str) -> ControlRow | None:
+    """Return one control with its state, or None if the catalog has no such id."""
+    item = get_edition(edition).get(control_id)
+    if item is None:
+        return None
+    state = db.session.scalars(
+        select(ControlState)
+        .where(ControlState.edition == edition, ControlState.control_id == control_id)
+        .options(joinedload(ControlState.owner))
+    ).one_or_none()
+    return ControlRow(item, state) if state is not None else None
+
+
+def ensure_control_states(edition: str) -> int:
+    """Create a state with catalog defaults for every control that has none; return how many."""
+    have = set(db.session.scalars(
+        select(ControlState.control_id).where(ControlState.edition == edition)))
+    created = 0
+    for item in get_edition(edition).items:
+        if item.control_id not in have:
+            db.session.add(ControlState(
+                edition=edition, control_id=item.control_id,
+                responsibility=Responsibility(item.default_responsibility),
+            ))
+            created += 1
+    db.session.flush()
+    return created
+
+
+def can_edit(user: User, state: ControlState) -> bool:
+    """The lead edits every control; an owner edits the controls they own."""
+    if user.role is Role.LEAD:
+        return True
+    return user.role is Role.OWNER and state.owner_id == user.id
+
+
+def snapshot(state: ControlState) -> dict:
+    """Return the audited fields of a control state."""
+    return {name: getattr(state, name) for name in AUDITED_FIELDS}
+
+
+def update_control(state: ControlState, values: dict, actor: User | None,
+                   audit_actor: str | None = None) -> list[str]:
+    """Apply a validated decision, audit what changed, and return warnings for the user."""
+    before = snapshot(state)
+    excluded = values.get("applicability") == Applicability.EXCLUDED
+    for name, value in values.items():
+        if name == "reasons":
+            state.reasons = [] if excluded else value
+        else:
+            setattr(state, name, value)
+    if excluded:
+        state.implementation_status = None
+    after = snapshot(state)
+    changed = [k for k in AUDITED_FIELDS if before[k] != after[k]]
+    if changed:
+        state.updated_at = utcnow()
+        state.updated_by_id = actor.id if actor else None
+        record_event(
+            "control.update", "control", f"{state.edition}:{state.control_id}",
+            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+            actor=audit_actor or (str(actor.id) if actor else None),
+        )
+    return exclusion_warnings(state)
+
+
+def exclusion_warnings(state: ControlState) -> list[str]:
+    """Warn when a control AWS operates, wholly or partly, is excluded."""
+    if (state.applicability is Applicability.EXCLUDED
+            and state.responsibility in (Responsibility.AWS, Responsibility.SHARED)):
+        return [SUPPLIER_EXCLUSION_WARNING]
+    return []
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    total: int
+    applicability: Counter
+    status: Counter
+    responsibility: Counter
+    groups: list  # (group id, title, total, implemented, excluded)
+    unowned: int
+
+
+def build_dashboard(edition: str) -> Dashboard:
+    """Count the edition's controls by decision, status, responsibility and group: one query."""
+    catalog = get_edition(edition)
+    rows = db.session.execute(
+        select(ControlState.control_id, ControlState.applicability,
+               ControlState.implementation_status, ControlState.responsibility,
+               ControlState.owner_id)
+        .where(ControlState.edition == edition)
+    ).all()
+    applicability, status, responsibility = Counter(), Counter(), Counter()
+    per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
+    unowned = 0
+    for control_id, appl, impl, resp, owner_id in rows:
+        applicability[appl.value if appl else "undecided"] += 1
+        if appl is Applicability.APPLICABLE:
+            status[impl.value if impl else "not_started"] += 1
+        responsibility[resp.value] += 1
+        counts = per_group[catalog.get(control_id).group_id]
+        counts[0] += 1
+        counts[1] += impl is ImplementationStatus.IMPLEMENTED
+        counts[2] += appl is Applicability.EXCLUDED
+        unowned += owner_id is None
+    groups = [(gid, title, *per_group[gid]) for gid, title in catalog.groups]
+    return Dashboard(len(rows), applicability, status, responsibility, groups, unowned)

@@ -1,0 +1,121 @@
+"""Dashboard, control list, control detail and the decision form."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from controls.forms import ControlForm
+from controls.services import (
+    STATUS_FILTERS,
+    ControlFilters,
+    build_dashboard,
+    can_edit,
+    exclusion_warnings,
+    get_control_row,
+    list_control_rows,
+    paginate,
+    update_control,
+)
+from isms.api import (
+    ALL_ROLES,
+    EDITORS,
+    Role,
+    allow,
+    choices,
+    counterparts,
+    db,
+    get_edition,
+    get_organisation,
+    list_assignable_owners,
+    list_object_events,
+)
+
+bp = Blueprint("controls", __name__, template_folder="templates")
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+@bp.route("/")
+@allow(ALL_ROLES)
+def dashboard():
+    """Show where the ISMS stands: decisions, status, responsibility, progress per group."""
+    org = get_organisation()
+    return render_template("controls/dashboard.html", org=org, edition=get_edition(org.edition),
+                           board=build_dashboard(org.edition))
+
+
+@bp.route("/controls")
+@allow(ALL_ROLES)
+def index():
+    """List the edition's controls with filters and pages."""
+    org = get_organisation()
+    edition = get_edition(org.edition)
+    filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups])
+    per_page = request.args.get("per_page", type=int)
+    page = paginate(list_control_rows(org.edition, filters),
+                    request.args.get("page", 1, type=int),
+                    per_page if per_page in PAGE_SIZES else PAGE_SIZES[1])
+    return render_template(
+        "controls/index.html", page=page, filters=filters, edition=edition,
+        status_filters=STATUS_FILTERS, owners=list_assignable_owners(),
+    )
+
+
+@bp.route("/controls/<control_id>")
+@allow(ALL_ROLES)
+def detail(control_id: str):
+    """Show one control: catalog data, the decision, its counterparts and its history."""
+    org = get_organisation()
+    row = get_control_row(org.edition, control_id) or abort(404)
+    return render_template(
+        "controls/detail.html", row=row, edition=get_edition(org.edition),
+        counterparts=counterparts(org.edition, control_id),
+        may_edit=can_edit(current_user, row.state),
+        warnings=exclusion_warnings(row.state),
+        history=list_object_events("control", f"{org.edition}:{control_id}"),
+    )
+
+
+@bp.route("/controls/<control_id>/edit", methods=["GET", "POST"])
+@allow(EDITORS)
+def edit(control_id: str):
+    """Record the decision on a control; owners edit only the controls they own."""
+    org = get_organisation()
+    row = get_control_row(org.edition, control_id) or abort(404)
+    state = row.state
+    if not can_edit(current_user, state):
+        abort(403)
+    may_assign = current_user.role is Role.LEAD
+    form = ControlForm(data=None if request.method == "POST" else _form_data(state))
+    form.owner_id.choices = choices([("", "Nobody yet"), *_owner_choices(state)])
+    if form.validate_on_submit():
+        warnings = update_control(state, form.values(may_assign), current_user)
+        db.session.commit()
+        for warning in warnings:
+            flash(warning, "warning")
+        flash(f"{control_id} saved.", "success")
+        return redirect(url_for("controls.detail", control_id=control_id))
+    status = 422 if form.errors else 200
+    return render_template("controls/edit.html", form=form, row=row,
+                           may_assign=may_assign), status
+
+
+def _form_data(state) -> dict:
+    return {
+        "applicability": state.applicability.value if state.applicability else None,
+        "reasons": [r.value for r in state.reasons],
+        "justification": state.justification,
+        "implementation_status": (state.implementation_status.value
+                                  if state.implementation_status else ""),
+        "responsibility": state.responsibility.value,
+        "company_part": state.company_part,
+        "aws_part": state.aws_part,
+        "owner_id": str(state.owner_id) if state.owner_id else "",
+        "review_cadence": state.review_cadence.value,
+        "notes": state.notes,
+    }
+
+
+def _owner_choices(state) -> list[tuple[str, str]]:
+    users = list_assignable_owners()
+    if state.owner is not None and state.owner not in users:
+        users.append(state.owner)
+    return [(str(u.id), f"{u.display_name} ({u.role.value})") for u in users]

@@ -1,0 +1,1 @@
+"""What other packages may ask of evidence; the evidence work fills it in."""

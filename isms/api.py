@@ -1,0 +1,63 @@
+"""What feature packages may use from the shell; they import nothing else from `isms`."""
+
+from isms.audit import (
+    EventRecord,
+    changes,
+    jsonable,
+    list_object_events,
+    record_event,
+    verify_chain,
+)
+from isms.auth.guard import ALL_ROLES, EDITORS, STAFF, allow, local_today, public
+from isms.auth.models import Role, User
+from isms.auth.services import (
+    UserError,
+    count_non_demo_users,
+    create_user,
+    get_user_by_email,
+    list_assignable_owners,
+)
+from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
+from isms.db import UTCDateTime, db, utcnow
+from isms.forms import choice_values, choices
+from isms.org import Organisation, find_organisation, get_organisation, local_now
+from isms.scheduler import register_job
+from isms.setup import register_init_step
+
+__all__ = [
+    "ALL_ROLES",
+    "EDITIONS",
+    "EDITORS",
+    "STAFF",
+    "CatalogItem",
+    "Edition",
+    "EventRecord",
+    "Organisation",
+    "Role",
+    "UTCDateTime",
+    "User",
+    "UserError",
+    "allow",
+    "changes",
+    "choice_values",
+    "choices",
+    "count_non_demo_users",
+    "counterparts",
+    "create_user",
+    "db",
+    "find_organisation",
+    "get_edition",
+    "get_organisation",
+    "get_user_by_email",
+    "jsonable",
+    "list_assignable_owners",
+    "list_object_events",
+    "local_now",
+    "local_today",
+    "public",
+    "record_event",
+    "register_init_step",
+    "register_job",
+    "utcnow",
+    "verify_chain",
+]

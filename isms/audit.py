@@ -1,0 +1,189 @@
+"""Append-only audit events, hash-chained and written in the caller's transaction."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, BigInteger, Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from isms.db import UTCDateTime, db, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    object_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    object_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+    __table_args__ = (db.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+class AuditHead(db.Model):
+    """One row holding the chain head; updating it serialises every writer."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    first_broken_seq: int | None
+    reason: str = ""
+
+    @property
+    def is_intact(self) -> bool:
+        return self.first_broken_seq is None
+
+
+def jsonable(value):
+    """Turn a value into plain JSON types, so before/after hash the same after a round trip."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def event_hash(fields: dict) -> str:
+    """Return the SHA-256 of an event's canonical JSON (sorted keys, UTC ISO timestamps)."""
+    payload = dict(fields)
+    payload["at"] = payload["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _default_actor() -> str:
+    if has_request_context() and current_user.is_authenticated:
+        return str(current_user.id)
+    return "system"
+
+
+def record_event(
+    action: str,
+    object_type: str,
+    object_id,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor: str | None = None,
+) -> AuditEvent:
+    """Append an event to the chain inside the current transaction (the caller commits)."""
+    session = db.session
+    # Taking the head row first locks out other writers until this transaction ends,
+    # so seq stays gapless and the chain never forks.
+    seq, prev_hash = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+        .execution_options(synchronize_session=False)
+    ).one()
+    fields = {
+        "seq": seq,
+        "at": utcnow(),
+        "actor": actor or _default_actor(),
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": jsonable(before),
+        "after": jsonable(after),
+        "ip": request.remote_addr if has_request_context() else None,
+        "prev_hash": prev_hash,
+    }
+    event = AuditEvent(**fields, hash=event_hash(fields))
+    session.add(event)
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(hash=event.hash)
+        .execution_options(synchronize_session=False)
+    )
+    return event
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """Keep only the keys whose values differ, for compact before/after records."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def verify_chain(batch_size: int = 5000) -> ChainReport:
+    """Recompute every event's hash in order; report the first event that does not fit."""
+    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    for event in db.session.scalars(query):
+        if event.seq != expected_seq:
+            return ChainReport(count, expected_seq, f"event {expected_seq} is missing")
+        fields = {c: getattr(event, c) for c in _HASHED_COLUMNS}
+        if event.prev_hash != expected_prev:
+            return ChainReport(count, event.seq, "previous hash does not match")
+        if event_hash(fields) != event.hash:
+            return ChainReport(count, event.seq, "content does not match its hash")
+        expected_prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    head = db.session.get(AuditHead, 1)
+    if head is not None and (head.seq != count or head.hash != expected_prev):
+        return ChainReport(count, count + 1, "events after the last one are missing")
+    return ChainReport(count, None)
+
+
+_HASHED_COLUMNS = (
+    "seq", "at", "actor", "action", "object_type", "object_id",
+    "before", "after", "ip", "prev_hash",
+)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    seq: int
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+def list_object_events(object_type: str, object_id: str, limit: int = 20) -> list[EventRecord]:
+    """Return an object's latest events with readable actor names, in two queries."""
+    from isms.auth.models import User
+
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    ).all()
+    user_ids = {int(e.actor) for e in events if e.actor.isdigit()}
+    names = {}
+    if user_ids:
+        names = {str(u.id): u.display_name
+                 for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    return [EventRecord(e.seq, e.at, e.actor, names.get(e.actor, e.actor), e.action, e.before,
+                        e.after) for e in events]

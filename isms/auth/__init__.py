@@ -1,0 +1,32 @@
+"""Users, roles, login and the guard that every request passes."""
+
+from flask_login import LoginManager
+
+from isms.auth.cli import user_cli
+from isms.auth.guard import enforce
+from isms.auth.models import Role, User
+from isms.auth.views import bp
+from isms.db import db
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_enabled else None
+
+
+def init_app(app) -> None:
+    """Wire login, the guard, the auth pages and `isms user`."""
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+    app.before_request(enforce)
+    app.cli.add_command(user_cli)
+
+
+__all__ = ["Role", "User", "init_app"]

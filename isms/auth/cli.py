@@ -1,0 +1,40 @@
+"""`isms user ...` commands."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from isms.auth.guard import local_today
+from isms.auth.models import Role
+from isms.auth.services import UserError, create_user
+from isms.db import db
+
+user_cli = AppGroup("user", help="Manage users.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default="", help="Display name.")
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="Auditors: first day.")
+@click.option("--valid-until", type=click.DateTime(["%Y-%m-%d"]), help="Auditors: last day.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_command(email, role, name, valid_from, valid_until, password_stdin):
+    """Create a user; auditors get a window (default: today to 30 days ahead)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            email, Role(role), password, name=name, actor="system:cli",
+            valid_from=valid_from.date() if valid_from else None,
+            valid_until=valid_until.date() if valid_until else None, today=local_today(),
+        )
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    window = f" (access {user.valid_from} to {user.valid_until})" if user.valid_from else ""
+    click.echo(f"Created {user.email} as {user.role.value}{window}.")

@@ -1,0 +1,35 @@
+"""Login and user administration forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from isms.auth.models import Role
+from isms.auth.services import MIN_PASSWORD_LENGTH
+from isms.forms import choices
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=choices((r.value, r.value.title()) for r in Role))
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; share it with the user "
+                    "over a separate channel.",
+    )
+    valid_from = DateField("Access from", validators=[Optional()],
+                           description="Auditors only. Defaults to today.")
+    valid_until = DateField("Access until", validators=[Optional()],
+                            description="Auditors only. Defaults to 30 days after the start.")
+
+    def validate_valid_until(self, field):
+        if field.data and self.valid_from.data and field.data < self.valid_from.data:
+            raise ValidationError("The access window ends before it starts.")

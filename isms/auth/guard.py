@@ -1,0 +1,100 @@
+"""One guard for every request: a route is reachable only as its declaration allows."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, logout_user
+
+from isms.auth.models import Role
+from isms.org import local_now
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Endpoints Flask creates for us; they serve only files from the static folders.
+BUILTIN_PUBLIC = frozenset({"static"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use a view; attached to the view function by a decorator."""
+
+    public: bool = False
+    roles: frozenset = frozenset()
+    auditor_may_write: bool = False
+
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.LEAD, Role.OWNER})
+EDITORS = frozenset({Role.LEAD, Role.OWNER})
+
+
+def _declare(access: Access) -> Callable:
+    def decorate(view):
+        view.isms_access = access
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Declare a view reachable without login."""
+    return _declare(Access(public=True))(view)
+
+
+def allow(*roles: Role, auditor_may_write: bool = False) -> Callable:
+    """Declare the roles that may use a view; auditors may POST only where said here."""
+    flat = frozenset(r for group in roles for r in (group if isinstance(group, frozenset)
+                                                     else (group,)))
+    if not flat:
+        raise ValueError("allow() needs at least one role; use @public for open views")
+    return _declare(Access(roles=flat, auditor_may_write=auditor_may_write))
+
+
+def access_for(endpoint: str | None) -> Access | None:
+    """Return the declaration of an endpoint, or None when it has none."""
+    if endpoint in BUILTIN_PUBLIC or (endpoint or "").endswith(".static"):
+        return Access(public=True)
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, "isms_access", None)
+
+
+def enforce():
+    """Stop the request unless the endpoint's declaration lets this user through."""
+    access = access_for(request.endpoint)
+    if access is not None and access.public:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=_current_path()))
+    if not current_user.is_within_window(local_today()):
+        logout_user()
+        flash("Your auditor access window is closed.", "error")
+        return redirect(url_for("auth.login"))
+    if request.endpoint is None:
+        return None  # let routing answer 404 or 405 for a signed-in user
+    if access is None or current_user.role not in access.roles:
+        abort(403)
+    if (current_user.role is Role.AUDITOR and request.method not in SAFE_METHODS
+            and not access.auditor_may_write):
+        abort(403)
+    return None
+
+
+def _current_path() -> str:
+    path = request.full_path
+    return path[:-1] if path.endswith("?") else path
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return `target` if it is a path on this site, else `fallback`."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def local_today():
+    """Return today's date in the organisation's time zone."""
+    return local_now().date()

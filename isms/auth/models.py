@@ -1,0 +1,66 @@
+"""Users and roles."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from isms.db import UTCDateTime, db, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEAD = "lead"
+    OWNER = "owner"
+    AUDITOR = "auditor"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[Role] = mapped_column(
+        db.Enum(Role, native_enum=False, create_constraint=True, length=16,
+                values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Auditors only: the dates (inclusive, organisation time zone) they may log in.
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config["ISMS_PASSWORD_HASH"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def is_within_window(self, today: date) -> bool:
+        """Say whether an auditor may use the tracker on this local date."""
+        if self.role is not Role.AUDITOR:
+            return True
+        if self.valid_from and today < self.valid_from:
+            return False
+        return not (self.valid_until and today > self.valid_until)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

@@ -1,0 +1,110 @@
+"""Create users, check passwords, keep auditor windows consistent."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from isms.audit import record_event
+from isms.auth.models import Role, User
+from isms.db import db, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+DEFAULT_AUDITOR_DAYS = 30
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    """Return the email trimmed and lower-cased, the form it is stored in."""
+    return email.strip().lower()
+
+
+def get_user_by_email(email: str) -> User | None:
+    """Return the user with this email, if any."""
+    return db.session.scalars(
+        select(User).where(User.email == normalise_email(email))
+    ).first()
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def auditor_window(today: date, valid_from: date | None, valid_until: date | None):
+    """Return an auditor's (from, until), defaulting to today and 30 days ahead."""
+    start = valid_from or today
+    end = valid_until or start + timedelta(days=DEFAULT_AUDITOR_DAYS)
+    if end < start:
+        raise UserError("The access window ends before it starts.")
+    return start, end
+
+
+def create_user(
+    email: str, role: Role, password: str, *, actor: str | None = None, name: str = "",
+    valid_from: date | None = None, valid_until: date | None = None, today: date | None = None,
+    is_demo: bool = False,
+) -> User:
+    """Add a user (the caller commits); auditors always get an access window."""
+    email = normalise_email(email)
+    if get_user_by_email(email) is not None:
+        raise UserError(f"A user with the email {email} already exists.")
+    check_password_rules(password)
+    role = Role(role)
+    if role is Role.AUDITOR:
+        valid_from, valid_until = auditor_window(today or date.today(), valid_from, valid_until)
+    else:
+        valid_from = valid_until = None
+    user = User(email=email, name=name.strip(), role=role, valid_from=valid_from,
+                valid_until=valid_until, is_demo=is_demo)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.create", "user", user.id, after=user_snapshot(user), actor=actor)
+    return user
+
+
+def set_enabled(user: User, enabled: bool, *, actor: str | None = None) -> None:
+    """Enable or disable a login (the caller commits)."""
+    if user.is_enabled == enabled:
+        return
+    user.is_enabled = enabled
+    record_event("user.enable" if enabled else "user.disable", "user", user.id,
+                 before={"is_enabled": not enabled}, after={"is_enabled": enabled}, actor=actor)
+
+
+def note_login(user: User) -> None:
+    """Record a successful login."""
+    user.last_login_at = utcnow()
+    record_event("auth.login", "user", user.id, actor=str(user.id))
+
+
+def user_snapshot(user: User) -> dict:
+    """Return the audited fields of a user (never the password hash)."""
+    return {
+        "email": user.email, "name": user.name, "role": user.role.value,
+        "is_enabled": user.is_enabled, "valid_from": user.valid_from,
+        "valid_until": user.valid_until,
+    }
+
+
+def count_non_demo_users() -> int:
+    """Return how many real (non-demo) users exist."""
+    return db.session.scalar(select(func.count()).select_from(User).where(~User.is_demo))
+
+
+def list_users() -> list[User]:
+    """Return every user, by role then email."""
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def list_assignable_owners() -> list[User]:
+    """Return the enabled users who may own controls."""
+    return list(db.session.scalars(
+        select(User)
+        .where(User.is_enabled, User.role.in_([Role.OWNER, Role.LEAD]))
+        .order_by(User.name, User.email)
+    ))

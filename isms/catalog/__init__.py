@@ -1,0 +1,106 @@
+"""The ISO/IEC 27001 Annex A catalogs (2013, 2022) as immutable, cached reference data."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from isms.catalog.models import CatalogAlias, CatalogControl, CatalogMapping
+from isms.db import db
+
+EDITIONS = ("2013", "2022")
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    edition: str
+    control_id: str
+    title: str
+    group_id: str
+    group_title: str
+    objective_id: str | None
+    objective_title: str | None
+    position: int
+    default_responsibility: str
+    aws_evidence: str
+
+    @property
+    def aws_evidence_list(self) -> list[str]:
+        return [part.strip() for part in self.aws_evidence.split(";") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Edition:
+    code: str
+    items: tuple[CatalogItem, ...]
+    by_id: dict = field(repr=False)
+    groups: tuple[tuple[str, str], ...]
+
+    def get(self, control_id: str) -> CatalogItem | None:
+        return self.by_id.get(control_id)
+
+    @property
+    def group_label(self) -> str:
+        return "Clause" if self.code == "2013" else "Theme"
+
+
+@dataclass(frozen=True)
+class _Cache:
+    editions: dict
+    counterparts: dict
+    aliases: dict
+
+
+def _build_cache() -> _Cache:
+    rows = db.session.scalars(
+        select(CatalogControl).order_by(CatalogControl.edition, CatalogControl.position)
+    ).all()
+    grouped = defaultdict(list)
+    for r in rows:
+        grouped[r.edition].append(CatalogItem(
+            r.edition, r.control_id, r.title, r.group_id, r.group_title, r.objective_id,
+            r.objective_title, r.position, r.default_responsibility, r.aws_evidence or "",
+        ))
+    editions = {}
+    for code in EDITIONS:
+        items = tuple(grouped[code])
+        groups = tuple(dict.fromkeys((i.group_id, i.group_title) for i in items))
+        editions[code] = Edition(code, items, {i.control_id: i for i in items}, groups)
+    counterparts = defaultdict(list)
+    for m in db.session.scalars(select(CatalogMapping).order_by(CatalogMapping.id)):
+        if m.id_2013:
+            counterparts[("2013", m.id_2013)].append(editions["2022"].get(m.id_2022))
+            counterparts[("2022", m.id_2022)].append(editions["2013"].get(m.id_2013))
+    aliases = defaultdict(list)
+    for a in db.session.scalars(select(CatalogAlias)):
+        aliases[(a.edition, a.ref_id)].append(a.alias)
+    ordered = {k: tuple(sorted(v, key=lambda i: i.position)) for k, v in counterparts.items()}
+    return _Cache(editions, ordered, dict(aliases))
+
+
+def _cache() -> _Cache:
+    cache = current_app.extensions.get("isms.catalog")
+    if cache is None:
+        cache = current_app.extensions["isms.catalog"] = _build_cache()
+    return cache
+
+
+def forget_catalog() -> None:
+    """Drop the cached catalog so the next read sees freshly loaded rows."""
+    current_app.extensions.pop("isms.catalog", None)
+
+
+def get_edition(code: str) -> Edition:
+    """Return one edition's controls in catalog order."""
+    return _cache().editions[code]
+
+
+def counterparts(edition: str, control_id: str) -> tuple[CatalogItem, ...]:
+    """Return the controls of the other edition that correspond to this one."""
+    return _cache().counterparts.get((edition, control_id), ())
+
+
+def aliases(edition: str, ref_id: str) -> list[str]:
+    """Return the other known spellings of a title."""
+    return _cache().aliases.get((edition, ref_id), [])

@@ -1,0 +1,90 @@
+"""Configuration: defaults -> instance config.py -> ISMS_* environment -> test mapping."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "ISMS_DATABASE_URL": "",
+    "ISMS_SECRET_KEY": "",
+    "ISMS_BASE_URL": "http://127.0.0.1:5000",
+    "ISMS_TIMEZONE": "Europe/Brussels",
+    "ISMS_PAGE_SIZE": 50,
+    "ISMS_MAX_FIELD_LENGTH": 4000,
+    "ISMS_SQL_ECHO": False,
+    # werkzeug method string; scrypt in production, a cheap one only in the test suite.
+    "ISMS_PASSWORD_HASH": "scrypt",
+}
+
+# Read by create_app before the configuration exists, or only by the test suite.
+NOT_CONFIG = {"ISMS_INSTANCE_PATH", "ISMS_TEST_DATABASE_URL"}
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+def instance_path(test_config: dict | None) -> str:
+    """Return the absolute instance folder chosen by the test mapping or the environment."""
+    chosen = (test_config or {}).get("ISMS_INSTANCE_PATH") or os.environ.get(
+        "ISMS_INSTANCE_PATH", "instance"
+    )
+    return os.path.abspath(chosen)
+
+
+def load_config(app, test_config: dict | None) -> None:
+    """Fill app.config from every layer, last one wins, then derive Flask's own keys."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("ISMS_") and key not in NOT_CONFIG:
+            app.config[key] = _coerce(raw, DEFAULTS.get(key))
+    if test_config:
+        app.config.from_mapping(
+            {k: v for k, v in test_config.items() if k not in NOT_CONFIG}
+        )
+    _derive(app)
+
+
+def _coerce(raw: str, default):
+    """Turn an environment string into the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def _derive(app) -> None:
+    config = app.config
+    url = config["ISMS_DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "isms.db")
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    config["SQLALCHEMY_ECHO"] = config["ISMS_SQL_ECHO"]
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    secret = config["ISMS_SECRET_KEY"] or read_secret_key(app.instance_path)
+    config["ISMS_SECRET_KEY_EPHEMERAL"] = not secret
+    # Without a key (before `isms init`), sessions last as long as the process.
+    config["SECRET_KEY"] = secret or secrets.token_hex(32)
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    if config["ISMS_BASE_URL"].startswith("https://"):
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config.setdefault("REMEMBER_COOKIE_SECURE", True)
+
+
+def read_secret_key(folder: str) -> str:
+    """Return the key stored in the instance folder, or an empty string."""
+    path = Path(folder, SECRET_KEY_FILE)
+    return path.read_text().strip() if path.exists() else ""
+
+
+def write_secret_key(folder: str) -> bool:
+    """Create a random key file (mode 0600) unless one exists; return True if written."""
+    path = Path(folder, SECRET_KEY_FILE)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return True

@@ -1,0 +1,68 @@
+"""Health check and error pages."""
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from isms.auth.guard import public
+from isms.db import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """Answer 200 when the database answers, 503 when it does not; reveal nothing else."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+ERRORS = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "Your role does not allow this page or action."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "The upload is larger than this tracker accepts."),
+    500: ("Something went wrong", "The change was not saved. Try again, and tell the "
+                                  "administrator if it keeps happening."),
+    503: ("Unavailable", "The database is not answering. Try again in a moment."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    """Render the error page for an HTTP status."""
+    title, message = ERRORS.get(code, ERRORS[500])
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=title, detail=detail or message), code
+    return render_template("errors/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def init_app(app) -> None:
+    """Register the health check and the error handlers."""
+    app.register_blueprint(bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_error(400, "The form had expired or was not sent from this site. "
+                                 "Reload the page and try again.")
+
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, lambda error, code=code: render_error(code))
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error):
+        db.session.rollback()
+        app.logger.error("database error: %s", error.orig)
+        return render_error(503)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,48 @@
+"""Organisation settings: name, scope statement and time zone."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from isms.audit import changes, record_event
+from isms.auth.guard import allow
+from isms.auth.models import Role
+from isms.db import db
+from isms.org import get_organisation, is_valid_timezone
+
+bp = Blueprint("settings", __name__)
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
+    scope = TextAreaField(
+        "Scope of the ISMS", validators=[Length(max=4000)],
+        description="The scope statement of ISO/IEC 27001 clause 4.3, as the certificate "
+                    "will state it.",
+    )
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)],
+                           description="An IANA name such as Europe/Brussels.")
+
+    def validate_timezone(self, field):
+        if not is_valid_timezone(field.data):
+            raise ValidationError("Unknown time zone; use an IANA name such as Europe/Brussels.")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LEAD)
+def organisation():
+    """Edit the organisation; the edition is shown but changed only by the transition."""
+    org = get_organisation()
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        before = {"name": org.name, "scope": org.scope, "timezone": org.timezone}
+        form.populate_obj(org)
+        old, new = changes(before, {"name": org.name, "scope": org.scope,
+                                    "timezone": org.timezone})
+        if new:
+            record_event("organisation.update", "organisation", org.id, before=old, after=new)
+            db.session.commit()
+            flash("Organisation settings saved.", "success")
+        return redirect(url_for("settings.organisation"))
+    return render_template("settings/organisation.html", form=form, org=org)

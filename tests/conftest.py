@@ -1,0 +1,186 @@
+"""Fixtures: one migrated database per run, a fresh app per test, a client that carries CSRF."""
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, delete, event, text, update
+from sqlalchemy.engine import make_url
+
+from isms import create_app
+from isms.app import MIGRATIONS
+from isms.audit import GENESIS_HASH, AuditHead
+from isms.auth.models import Role
+from isms.auth.services import create_user
+from isms.catalog.loader import load_catalog
+from isms.db import db
+from isms.setup import initialise
+
+TEST_DATABASE_URL = os.environ.get("ISMS_TEST_DATABASE_URL", "")
+KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "audit_head"}
+PASSWORD = "correct horse battery staple"
+
+
+def is_postgres() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def base_config(database_url: str, instance: str) -> dict:
+    return {
+        "TESTING": True,
+        "ISMS_DATABASE_URL": database_url,
+        "ISMS_INSTANCE_PATH": instance,
+        "ISMS_SECRET_KEY": "test-secret-key",
+        "ISMS_TIMEZONE": "Europe/Brussels",
+        # Hashing is real but cheap, so hundreds of logins stay fast.
+        "ISMS_PASSWORD_HASH": "pbkdf2:sha256:1000",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database of this run's own: a new PostgreSQL database, or an SQLite file."""
+    if not is_postgres():
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "isms.db")
+        return
+    server = make_url(TEST_DATABASE_URL)
+    name = f"isms_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url, tmp_path_factory):
+    """Migrate once per test session and load the catalog, which tests never change."""
+    app = create_app(base_config(database_url, str(tmp_path_factory.mktemp("instance"))))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        load_catalog()
+        db.session.commit()
+        db.engine.dispose()
+    return database_url
+
+
+def wipe_database() -> None:
+    """Delete every row the tests wrote and reset the audit chain head."""
+    db.session.remove()
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            db.session.execute(delete(table))
+    db.session.execute(update(AuditHead).values(seq=0, hash=GENESIS_HASH))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(migrated_url, tmp_path, request):
+    """A fresh app per test with the organisation initialised on the marked edition."""
+    marker = request.node.get_closest_marker("edition")
+    edition = marker.args[0] if marker else "2013"
+    app = create_app(base_config(migrated_url, str(tmp_path / "instance")))
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        initialise(edition, "Test organisation")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        wipe_database()
+        db.engine.dispose()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends a real CSRF token with every form, as a browser would."""
+
+    def csrf_token(self) -> str:
+        html = self.get("/login", follow_redirects=True).get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+    def post(self, *args, data=None, csrf=True, **kwargs):
+        if csrf and (data is None or isinstance(data, dict)) and "csrf_token" not in (data or {}):
+            data = {**(data or {}), "csrf_token": self.csrf_token()}
+        return super().post(*args, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    email: str
+    role: Role
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a committed user and return its id, email and password."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.OWNER, email: str | None = None, **kwargs) -> UserInfo:
+        role = Role(role)
+        email = email or f"{role.value}{next(counter)}@example.test"
+        with app.app_context():
+            if role is Role.AUDITOR:
+                kwargs.setdefault("valid_from", date.today() - timedelta(days=1))
+                kwargs.setdefault("valid_until", date.today() + timedelta(days=10))
+            user = create_user(email, role, PASSWORD, actor="system:test", **kwargs)
+            db.session.commit()
+            return UserInfo(user.id, user.email, role)
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in as a given user."""
+    def sign_in(user: UserInfo):
+        response = client.post("/login", data={"email": user.email, "password": user.password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def login_as(make_user, login):
+    """Create a user with a role and sign the client in as them."""
+    return lambda role=Role.LEAD, **kwargs: login(make_user(role, **kwargs))
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run inside a `with count_queries() as statements:` block."""
+    @contextmanager
+    def counter():
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def remember(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+
+    return counter

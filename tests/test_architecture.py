@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from tests.import_rules import find_violations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_packages_depend_one_way_and_only_through_api():
+    assert find_violations(ROOT) == []
+
+
+def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, source in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return tmp_path
+
+
+def test_a_planted_wrong_way_import_inside_a_function_is_caught(tmp_path):
+    root = _plant(tmp_path, {
+        "isms/__init__.py": "",
+        "evidence/__init__.py": "",
+        "evidence/jobs.py": "def run():\n    from controls.api import anything\n",
+        "controls/__init__.py": "",
+        "controls/api.py": "",
+    })
+    assert find_violations(root) == [
+        "evidence/jobs.py:2: evidence must not import controls (wrong way) "
+        "(controls.api.anything)"
+    ]
+
+
+def test_reaching_past_api_and_relative_imports_are_caught(tmp_path):
+    root = _plant(tmp_path, {
+        "isms/__init__.py": "",
+        "isms/audit.py": "from ..controls import models\n",
+        "controls/__init__.py": "",
+        "controls/views.py": "import evidence.models\nfrom isms.api import db\n",
+        "evidence/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "controls/views.py:1: controls may use evidence only through evidence.api "
+        "(evidence.models)",
+        "isms/audit.py:1: isms must not import controls (wrong way) (controls.models)",
+    ]
+
+
+def test_only_the_app_factory_may_register_features(tmp_path):
+    root = _plant(tmp_path, {
+        "isms/app.py": "import controls\n",
+        "isms/cli.py": "import controls\n",
+        "controls/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "isms/cli.py:1: isms must not import controls (wrong way) (controls)"
+    ]

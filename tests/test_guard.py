@@ -1,0 +1,196 @@
+"""Every route is behind the guard: declared, login-protected, role-checked."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from isms import create_app
+from isms.auth.guard import SAFE_METHODS, access_for, safe_next
+from isms.auth.models import Role, User
+from isms.db import db
+
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+# Argument values that make every rule build a real URL.
+SAMPLE_ARGS = {"control_id": "A.5.1.1", "user_id": 1, "filename": "style.css"}
+
+
+def _rules():
+    app = create_app({"ISMS_DATABASE_URL": "sqlite://", "ISMS_SECRET_KEY": "x"})
+    return app, sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+
+
+APP, RULES = _rules()
+ROUTES = [(r.rule, r.endpoint, m) for r in RULES for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
+RULE_ARGS = {r.rule: r.arguments for r in RULES}
+GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
+
+
+def _url(app, rule, endpoint):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{a: SAMPLE_ARGS[a] for a in RULE_ARGS[rule]})
+
+
+@pytest.mark.parametrize("rule,endpoint", sorted({(r, e) for r, e, _ in ROUTES}))
+def test_every_route_declares_who_may_use_it(rule, endpoint):
+    with APP.app_context():
+        access = access_for(endpoint)
+    assert access is not None, f"{rule} ({endpoint}) has no @public or @allow declaration"
+    assert access.public == (endpoint in PUBLIC_ENDPOINTS)
+
+
+@pytest.mark.parametrize("rule,endpoint,method", GUARDED)
+def test_anonymous_users_are_sent_to_login(app, client, rule, endpoint, method):
+    response = client.open(_url(app, rule, endpoint), method=method)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("rule,endpoint,method", [r for r in GUARDED if r[2] not in SAFE_METHODS])
+def test_auditors_get_403_on_every_undeclared_post(app, client, login_as, rule, endpoint, method):
+    with app.app_context():
+        may_write = access_for(endpoint).auditor_may_write
+    login_as(Role.AUDITOR)
+    response = client.open(_url(app, rule, endpoint), method=method,
+                           data={"csrf_token": client.csrf_token()})
+    if may_write:
+        assert response.status_code != 403
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("rule,endpoint", sorted({(r, e) for r, e, m in GUARDED if m == "GET"}))
+def test_each_role_reaches_exactly_the_pages_declared_for_it(app, client, login_as, role, rule,
+                                                             endpoint):
+    with app.app_context():
+        allowed = role in access_for(endpoint).roles
+    login_as(role)
+    response = client.get(_url(app, rule, endpoint))
+    if allowed:
+        assert response.status_code in (200, 302, 403), response.status_code
+        # A 403 for an allowed role may only come from an object-level check.
+        if response.status_code == 403:
+            assert endpoint == "controls.edit" and role is Role.OWNER
+    else:
+        assert response.status_code == 403
+
+
+# The role table from the README, spelled out so that a wrong declaration fails here too.
+ROLE_TABLE = {
+    "/": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
+    "/controls": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
+    "/controls/A.5.1.1": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
+    "/controls/A.5.1.1/edit": {Role.ADMIN: 403, Role.LEAD: 200, Role.OWNER: 403,
+                               Role.AUDITOR: 403},
+    "/users": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 403, Role.AUDITOR: 403},
+    "/users/new": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 403, Role.AUDITOR: 403},
+    "/settings": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 403, Role.AUDITOR: 403},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_role_table_holds(client, login_as, role):
+    login_as(role)
+    for url, expected in ROLE_TABLE.items():
+        assert client.get(url).status_code == expected[role], (url, role)
+
+
+def test_public_routes_answer_without_login(client):
+    assert client.get("/login").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_unknown_urls_send_anonymous_users_to_login_and_show_404_to_users(client, login_as):
+    assert client.get("/no/such/page").status_code == 302
+    login_as(Role.OWNER)
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/controls?group=A.9", "/controls?group=A.9"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+    ("controls", "/"),
+    ("/ok\r\nSet-Cookie: x=1", "/"),
+    ("", "/"),
+])
+def test_next_redirects_stay_on_this_site(target, expected):
+    assert safe_next(target, "/") == expected
+
+
+def test_login_follows_a_safe_next_and_ignores_an_unsafe_one(client, make_user):
+    user = make_user(Role.LEAD)
+    response = client.post("/login?next=/controls", data={
+        "email": user.email, "password": user.password, "next": "/controls"})
+    assert response.headers["Location"] == "/controls"
+    client.post("/logout")
+    response = client.post("/login", data={
+        "email": user.email, "password": user.password, "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_email_and_wrong_password_get_the_same_message(client, make_user):
+    user = make_user(Role.LEAD)
+    wrong_password = client.post("/login", data={"email": user.email, "password": "nope"})
+    unknown = client.post("/login", data={"email": "nobody@example.test", "password": "nope"})
+    assert wrong_password.status_code == unknown.status_code == 200
+    for response in (wrong_password, unknown):
+        assert "Invalid email or password." in response.get_data(as_text=True)
+
+
+def test_a_disabled_user_cannot_sign_in_and_loses_a_live_session(app, client, make_user, login):
+    user = login(make_user(Role.OWNER))
+    assert client.get("/controls").status_code == 200
+    with app.app_context():
+        db.session.get(User, user.id).is_enabled = False
+        db.session.commit()
+    assert client.get("/controls").status_code == 302
+    response = client.post("/login", data={"email": user.email, "password": user.password})
+    assert "Invalid email or password." in response.get_data(as_text=True)
+
+
+def test_an_auditor_outside_the_window_is_refused_with_a_clear_message(client, make_user):
+    later = date.today() + timedelta(days=5)
+    user = make_user(Role.AUDITOR, valid_from=later, valid_until=later + timedelta(days=3))
+    response = client.post("/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 200
+    assert "Your auditor access runs from" in response.get_data(as_text=True)
+    assert client.get("/controls").status_code == 302
+
+
+def test_an_auditor_session_ends_at_the_next_request_after_the_window_closes(
+        app, client, make_user, login):
+    user = login(make_user(Role.AUDITOR))
+    assert client.get("/controls").status_code == 200
+    with app.app_context():
+        db.session.get(User, user.id).valid_until = date.today() - timedelta(days=1)
+        db.session.commit()
+    response = client.get("/controls")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/controls").status_code == 302  # the session is gone, not just refused
+
+
+def test_logout_only_by_post(client, login_as):
+    login_as(Role.OWNER)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/controls").status_code == 302
+
+
+def test_a_post_without_or_with_a_forged_csrf_token_is_refused(client, login_as):
+    login_as(Role.LEAD)
+    data = {"applicability": "applicable", "reasons": "risk",
+            "implementation_status": "planned", "responsibility": "company",
+            "review_cadence": "none"}
+    missing = client.post("/controls/A.5.1.1/edit", data=data, csrf=False)
+    forged = client.post("/controls/A.5.1.1/edit", data={**data, "csrf_token": "forged"})
+    for response in (missing, forged):
+        assert response.status_code == 400
+        assert "Reload the page" in response.get_data(as_text=True)
