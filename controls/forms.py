@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField, widgets
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from controls.models import (
     Applicability,
@@ -11,7 +11,7 @@ from controls.models import (
     Responsibility,
     ReviewCadence,
 )
-from isms.api import choice_values, choices
+from isms.api import choice_values, choices, strip_text
 
 TEXT_LIMIT = 4000
 
@@ -40,7 +40,7 @@ class ControlForm(FlaskForm):
         "Applicability",
         choices=choices([(Applicability.APPLICABLE.value, "Applicable (included in the SoA)"),
                          (Applicability.EXCLUDED.value, "Excluded")]),
-        validators=[Optional()],
+        validators=[InputRequired("Decide whether the control applies.")],
     )
     reasons = CheckboxesField(
         "Reasons for inclusion",
@@ -48,7 +48,7 @@ class ControlForm(FlaskForm):
         description="ISO/IEC 27001 6.1.3 d) asks why each included control is needed.",
     )
     justification = TextAreaField(
-        "Justification", validators=[Length(max=TEXT_LIMIT)],
+        "Justification", validators=[Length(max=TEXT_LIMIT)], filters=[strip_text],
         description="Required when the control is excluded.",
     )
     implementation_status = SelectField(
@@ -59,23 +59,23 @@ class ControlForm(FlaskForm):
         "Responsibility",
         choices=choices((r.value, label) for r, label in RESPONSIBILITY_LABELS.items()),
     )
-    company_part = TextAreaField("What the company does", validators=[Length(max=TEXT_LIMIT)])
-    aws_part = TextAreaField("What AWS does", validators=[Length(max=TEXT_LIMIT)])
-    owner_id = SelectField("Owner", choices=choices([("", "Nobody yet")]))
+    company_part = TextAreaField("What the company does",
+                                 validators=[Length(max=TEXT_LIMIT)], filters=[strip_text])
+    aws_part = TextAreaField("What AWS does", validators=[Length(max=TEXT_LIMIT)],
+                             filters=[strip_text])
+    # Choices are checked in validate_owner_id, which also accepts a missing field.
+    owner_id = SelectField("Owner", choices=choices([("", "Nobody yet")]), validate_choice=False,
+                           filters=[lambda value: value or ""])
     review_cadence = SelectField(
         "Review cadence", choices=choices((c.value, label) for c, label in CADENCE_LABELS.items()))
-    notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
-
-    def validate_applicability(self, field):
-        if not field.data:
-            raise ValidationError("Decide whether the control applies.")
+    notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)], filters=[strip_text])
 
     def validate_reasons(self, field):
         if self.applicability.data == Applicability.APPLICABLE and not field.data:
             raise ValidationError("Give at least one reason for including the control.")
 
     def validate_justification(self, field):
-        if self.applicability.data == Applicability.EXCLUDED and not field.data.strip():
+        if self.applicability.data == Applicability.EXCLUDED and not field.data:
             raise ValidationError("Explain why the control is excluded.")
 
     def validate_implementation_status(self, field):
@@ -92,14 +92,14 @@ class ControlForm(FlaskForm):
         values = {
             "applicability": applicability,
             "reasons": self.reasons.data,
-            "justification": self.justification.data.strip(),
+            "justification": self.justification.data,
             "implementation_status": (ImplementationStatus(self.implementation_status.data)
                                       if self.implementation_status.data else None),
             "responsibility": Responsibility(self.responsibility.data),
-            "company_part": self.company_part.data.strip(),
-            "aws_part": self.aws_part.data.strip(),
+            "company_part": self.company_part.data,
+            "aws_part": self.aws_part.data,
             "review_cadence": ReviewCadence(self.review_cadence.data),
-            "notes": self.notes.data.strip(),
+            "notes": self.notes.data,
         }
         if may_assign_owner:
             values["owner_id"] = int(self.owner_id.data) if self.owner_id.data else None

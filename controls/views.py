@@ -23,6 +23,7 @@ from isms.api import (
     choices,
     counterparts,
     db,
+    form_status,
     get_edition,
     get_organisation,
     list_assignable_owners,
@@ -71,6 +72,7 @@ def detail(control_id: str):
         may_edit=can_edit(current_user, row.state),
         warnings=exclusion_warnings(row.state),
         history=list_object_events("control", f"{org.edition}:{control_id}"),
+        field_labels=HISTORY_LABELS, user_names=_user_names(),
     )
 
 
@@ -93,9 +95,20 @@ def edit(control_id: str):
             flash(warning, "warning")
         flash(f"{control_id} saved.", "success")
         return redirect(url_for("controls.detail", control_id=control_id))
-    status = 422 if form.errors else 200
     return render_template("controls/edit.html", form=form, row=row,
-                           may_assign=may_assign), status
+                           may_assign=may_assign), form_status(form)
+
+
+HISTORY_LABELS = {
+    "applicability": "Applicability", "inclusion_reasons": "Reasons",
+    "justification": "Justification", "implementation_status": "Status",
+    "responsibility": "Responsibility", "company_part": "Company part", "aws_part": "AWS part",
+    "owner_id": "Owner", "review_cadence": "Review cadence", "notes": "Notes",
+}
+
+
+def _user_names() -> dict[int, str]:
+    return {u.id: u.display_name for u in list_assignable_owners()}
 
 
 def _form_data(state) -> dict:

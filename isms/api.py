@@ -19,7 +19,7 @@ from isms.auth.services import (
 )
 from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
 from isms.db import UTCDateTime, db, utcnow
-from isms.forms import choice_values, choices
+from isms.forms import choice_values, choices, form_status, strip_text
 from isms.org import Organisation, find_organisation, get_organisation, local_now
 from isms.scheduler import register_job
 from isms.setup import register_init_step
@@ -46,6 +46,7 @@ __all__ = [
     "create_user",
     "db",
     "find_organisation",
+    "form_status",
     "get_edition",
     "get_organisation",
     "get_user_by_email",
@@ -58,6 +59,7 @@ __all__ = [
     "record_event",
     "register_init_step",
     "register_job",
+    "strip_text",
     "utcnow",
     "verify_chain",
 ]

@@ -63,13 +63,12 @@ def _derive(app) -> None:
     config["ISMS_SECRET_KEY_EPHEMERAL"] = not secret
     # Without a key (before `isms init`), sessions last as long as the process.
     config["SECRET_KEY"] = secret or secrets.token_hex(32)
-    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    if config["ISMS_BASE_URL"].startswith("https://"):
-        config.setdefault("SESSION_COOKIE_SECURE", True)
-        config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    # Flask ships defaults for these keys, so they are set outright, not setdefault.
+    config["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
+    config["SESSION_COOKIE_HTTPONLY"] = config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    is_https = config["ISMS_BASE_URL"].startswith("https://")
+    config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = is_https
 
 
 def read_secret_key(folder: str) -> str:

@@ -9,19 +9,22 @@ from isms.audit import changes, record_event
 from isms.auth.guard import allow
 from isms.auth.models import Role
 from isms.db import db
+from isms.forms import form_status, strip_text
 from isms.org import get_organisation, is_valid_timezone
 
 bp = Blueprint("settings", __name__)
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)],
+                       filters=[strip_text])
     scope = TextAreaField(
-        "Scope of the ISMS", validators=[Length(max=4000)],
+        "Scope of the ISMS", validators=[Length(max=4000)], filters=[strip_text],
         description="The scope statement of ISO/IEC 27001 clause 4.3, as the certificate "
                     "will state it.",
     )
     timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)],
+                           filters=[strip_text],
                            description="An IANA name such as Europe/Brussels.")
 
     def validate_timezone(self, field):
@@ -45,4 +48,4 @@ def organisation():
             db.session.commit()
             flash("Organisation settings saved.", "success")
         return redirect(url_for("settings.organisation"))
-    return render_template("settings/organisation.html", form=form, org=org)
+    return render_template("settings/organisation.html", form=form, org=org), form_status(form)

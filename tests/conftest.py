@@ -136,7 +136,7 @@ def make_user(app):
 
     def make(role: Role | str = Role.OWNER, email: str | None = None, **kwargs) -> UserInfo:
         role = Role(role)
-        email = email or f"{role.value}{next(counter)}@example.test"
+        email = email or f"{role.value}{next(counter)}@example.com"
         with app.app_context():
             if role is Role.AUDITOR:
                 kwargs.setdefault("valid_from", date.today() - timedelta(days=1))

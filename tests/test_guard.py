@@ -139,7 +139,7 @@ def test_login_follows_a_safe_next_and_ignores_an_unsafe_one(client, make_user):
 def test_wrong_email_and_wrong_password_get_the_same_message(client, make_user):
     user = make_user(Role.LEAD)
     wrong_password = client.post("/login", data={"email": user.email, "password": "nope"})
-    unknown = client.post("/login", data={"email": "nobody@example.test", "password": "nope"})
+    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "nope"})
     assert wrong_password.status_code == unknown.status_code == 200
     for response in (wrong_password, unknown):
         assert "Invalid email or password." in response.get_data(as_text=True)

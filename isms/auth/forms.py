@@ -6,22 +6,26 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from isms.auth.models import Role
 from isms.auth.services import MIN_PASSWORD_LENGTH
-from isms.forms import choices
+from isms.forms import choices, strip_text
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       filters=[strip_text])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)],
+                       filters=[strip_text])
+    name = StringField("Name", validators=[Length(max=120)], filters=[strip_text])
     role = SelectField("Role", choices=choices((r.value, r.value.title()) for r in Role))
     password = PasswordField(
         "Initial password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        validators=[DataRequired(), Length(
+            min=MIN_PASSWORD_LENGTH, max=1024,
+            message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")],
         description=f"At least {MIN_PASSWORD_LENGTH} characters; share it with the user "
                     "over a separate channel.",
     )

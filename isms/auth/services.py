@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from isms.audit import record_event
@@ -50,6 +51,10 @@ def create_user(
 ) -> User:
     """Add a user (the caller commits); auditors always get an access window."""
     email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise UserError(f"{email} is not a valid email address: {error}") from error
     if get_user_by_email(email) is not None:
         raise UserError(f"A user with the email {email} already exists.")
     check_password_rules(password)

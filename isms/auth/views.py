@@ -15,7 +15,7 @@ from isms.auth.services import (
     set_enabled,
 )
 from isms.db import db
-from isms.forms import choices
+from isms.forms import choices, form_status
 
 bp = Blueprint("auth", __name__)
 
@@ -83,7 +83,7 @@ def new_user():
             db.session.commit()
             flash(f"{user.email} can now sign in as {user.role.value}.", "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form)
+    return render_template("auth/user_form.html", form=form), form_status(form)
 
 
 @bp.route("/users/<int:user_id>/enabled", methods=["POST"])
