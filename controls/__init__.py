@@ -3,11 +3,14 @@
 from controls.cli import demo_command
 from controls.services import ensure_control_states
 from controls.views import bp
-from isms.api import register_init_step
+from isms.api import ALL_ROLES, register_init_step, register_nav_item
 
 
 def init_app(app) -> None:
     """Register the control pages, `isms demo` and the init step that creates states."""
     app.register_blueprint(bp)
     app.cli.add_command(demo_command)
+    register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
+    register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
+                      ["controls.index", "controls.detail", "controls.edit"], position=20)
     register_init_step(app, ensure_control_states)

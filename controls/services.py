@@ -13,6 +13,7 @@ from controls.models import (
     ImplementationStatus,
     Responsibility,
 )
+from evidence.api import EVIDENCE_STATUSES, status_by_control
 from isms.api import (
     CatalogItem,
     Role,
@@ -33,6 +34,8 @@ AUDITED_FIELDS = (
     "applicability", "inclusion_reasons", "justification", "implementation_status",
     "responsibility", "company_part", "aws_part", "owner_id", "review_cadence", "notes",
 )
+EVIDENCE_FILTERS = {"none": "Missing (applicable controls)", "expired": "Expired",
+                    "expiring": "Expiring soon", "current": "Current"}
 SUPPLIER_EXCLUSION_WARNING = (
     "This control is operated by AWS in whole or in part. A control a supplier operates for "
     "you still applies: keep it applicable and record the supplier's part, unless the risk "
@@ -44,6 +47,12 @@ SUPPLIER_EXCLUSION_WARNING = (
 class ControlRow:
     item: CatalogItem
     state: ControlState
+    evidence: str = "none"
+
+    @property
+    def lacks_evidence(self) -> bool:
+        """Only applicable controls are flagged for having no evidence."""
+        return self.evidence == "none" and self.state.applicability is Applicability.APPLICABLE
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class ControlFilters:
     status: str = ""
     responsibility: str = ""
     owner: str = ""
+    evidence: str = ""
     q: str = ""
 
     @classmethod
@@ -67,6 +77,7 @@ class ControlFilters:
             status=pick("status", STATUS_FILTERS),
             responsibility=pick("responsibility", {r.value for r in Responsibility}),
             owner=owner if owner == "none" or owner.isdigit() else "",
+            evidence=pick("evidence", set(EVIDENCE_STATUSES)),
             q=(args.get("q") or "").strip()[:100],
         )
 
@@ -126,14 +137,20 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
         filters,
     )
     needle = filters.q.lower()
+    evidence = status_by_control(edition)
     rows = []
     for state in db.session.scalars(query):
         item = catalog.get(state.control_id)
+        row = ControlRow(item, state, evidence.get(state.control_id, "none"))
         if filters.group and item.group_id != filters.group:
             continue
         if needle and needle not in f"{item.control_id} {item.title}".lower():
             continue
-        rows.append(ControlRow(item, state))
+        if filters.evidence and row.evidence != filters.evidence:
+            continue
+        if filters.evidence == "none" and not row.lacks_evidence:
+            continue
+        rows.append(row)
     return sorted(rows, key=lambda row: row.item.position)
 
 
@@ -147,7 +164,9 @@ def get_control_row(edition: str, control_id: str) -> ControlRow | None:
         .where(ControlState.edition == edition, ControlState.control_id == control_id)
         .options(joinedload(ControlState.owner))
     ).one_or_none()
-    return ControlRow(item, state) if state is not None else None
+    if state is None:
+        return None
+    return ControlRow(item, state, status_by_control(edition, [control_id])[control_id])
 
 
 def ensure_control_states(edition: str) -> int:
@@ -219,6 +238,7 @@ class Dashboard:
     responsibility: Counter
     groups: list  # (group id, title, total, implemented, excluded)
     unowned: int
+    evidence: Counter  # applicable controls by evidence status
 
 
 def build_dashboard(edition: str) -> Dashboard:
@@ -233,10 +253,12 @@ def build_dashboard(edition: str) -> Dashboard:
     applicability, status, responsibility = Counter(), Counter(), Counter()
     per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
     unowned = 0
+    evidence_status, evidence = status_by_control(edition), Counter()
     for control_id, appl, impl, resp, owner_id in rows:
         applicability[appl.value if appl else "undecided"] += 1
         if appl is Applicability.APPLICABLE:
             status[impl.value if impl else "not_started"] += 1
+            evidence[evidence_status.get(control_id, "none")] += 1
         responsibility[resp.value] += 1
         counts = per_group[catalog.get(control_id).group_id]
         counts[0] += 1
@@ -244,4 +266,5 @@ def build_dashboard(edition: str) -> Dashboard:
         counts[2] += appl is Applicability.EXCLUDED
         unowned += owner_id is None
     groups = [(gid, title, *per_group[gid]) for gid, title in catalog.groups]
-    return Dashboard(len(rows), applicability, status, responsibility, groups, unowned)
+    return Dashboard(len(rows), applicability, status, responsibility, groups, unowned,
+                     evidence)

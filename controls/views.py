@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from controls.forms import ControlForm
 from controls.services import (
+    EVIDENCE_FILTERS,
     STATUS_FILTERS,
     ControlFilters,
     build_dashboard,
@@ -15,6 +16,7 @@ from controls.services import (
     paginate,
     update_control,
 )
+from evidence.api import list_for_control
 from isms.api import (
     ALL_ROLES,
     EDITORS,
@@ -32,6 +34,7 @@ from isms.api import (
 
 bp = Blueprint("controls", __name__, template_folder="templates")
 PAGE_SIZES = (25, 50, 100, 200)
+EVIDENCE_SHOWN = 20
 
 
 @bp.route("/")
@@ -57,6 +60,7 @@ def index():
     return render_template(
         "controls/index.html", page=page, filters=filters, edition=edition,
         status_filters=STATUS_FILTERS, owners=list_assignable_owners(),
+        evidence_filters=EVIDENCE_FILTERS,
     )
 
 
@@ -72,6 +76,8 @@ def detail(control_id: str):
         may_edit=can_edit(current_user, row.state),
         warnings=exclusion_warnings(row.state),
         history=list_object_events("control", f"{org.edition}:{control_id}"),
+        evidence=list_for_control(org.edition, control_id, limit=EVIDENCE_SHOWN),
+        may_add_evidence=current_user.role in EDITORS,
         field_labels=HISTORY_LABELS, user_names=_user_names(),
     )
 

@@ -1,5 +1,19 @@
-"""Evidence: items, versions, storage and expiry (filled in by the evidence work)."""
+"""Evidence: items, immutable hashed versions, storage (local or S3), validity, expiry."""
+
+from evidence import files  # noqa: F401 (registers the download and purge routes)
+from evidence.cli import evidence_cli
+from evidence.maintenance import sweep_job
+from evidence.views import bp
+from isms.api import ALL_ROLES, Role, register_job, register_nav_item
 
 
 def init_app(app) -> None:
-    """Register evidence's pages, commands and jobs (none yet)."""
+    """Register evidence's pages, `isms evidence` and the hourly sweep."""
+    app.register_blueprint(bp)
+    app.cli.add_command(evidence_cli)
+    register_nav_item(app, "Evidence", "evidence.index", ALL_ROLES,
+                      ["evidence.index", "evidence.new", "evidence.detail",
+                       "evidence.new_version"], position=30)
+    register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
+                      ["evidence.purges"], position=80)
+    register_job(app, "evidence-sweep", sweep_job, "interval", hours=1, run_at_start=True)

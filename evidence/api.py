@@ -1,1 +1,69 @@
-"""What other packages may ask of evidence; the evidence work fills it in."""
+"""What other packages may ask of evidence: statuses, summaries and creating evidence."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from evidence.models import EvidenceItem, EvidenceKind
+from evidence.queries import items_for_control
+from evidence.services import Content, EvidenceError, create_item
+from evidence.status import RANK, EvidenceStatus, item_status
+from evidence.status import status_by_control as _status_by_control
+from isms.api import db, local_today
+
+EVIDENCE_STATUSES = tuple(s.value for s in EvidenceStatus)
+STATUS_RANK = {s.value: rank for s, rank in RANK.items()}
+
+
+@dataclass(frozen=True)
+class EvidenceSummary:
+    id: int
+    title: str
+    kind: str
+    status: str
+    version: int | None
+    collected_on: date | None
+    valid_until: date | None
+    owner_name: str
+
+
+def status_by_control(edition: str, control_ids=None) -> dict[str, str]:
+    """Return the best evidence status of each control (all linked ones when ids is None)."""
+    return {cid: status.value for cid, status in _status_by_control(edition, control_ids).items()}
+
+
+def has_evidence() -> bool:
+    """Say whether any evidence item exists."""
+    return db.session.scalar(select(EvidenceItem.id).limit(1)) is not None
+
+
+def list_for_control(edition: str, control_id: str, limit: int = 20):
+    """Return (summaries of up to `limit` live items linked to the control, total count)."""
+    items, total = items_for_control(edition, control_id, limit)
+    today = local_today()
+    summaries = []
+    for item in items:
+        version = item.latest_version
+        summaries.append(EvidenceSummary(
+            item.id, item.title, item.kind.value, item_status(item, today).value,
+            version.number if version else None, version.collected_on if version else None,
+            version.valid_until if version else None, item.owner.display_name))
+    return summaries, total
+
+
+def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
+                    valid_until: date | None = None, stream=None, file_name: str | None = None,
+                    url: str | None = None, text: str | None = None, description: str = "",
+                    tags=(), audit_actor: str | None = None) -> int:
+    """Create an evidence item with its first version; return its id (the caller commits)."""
+    item = create_item(
+        title=title, kind=EvidenceKind(kind), owner_id=owner_id, refs=refs,
+        content=Content(stream=stream, file_name=file_name, url=url, text=text),
+        collected_on=collected_on, valid_until=valid_until, today=local_today(),
+        actor_id=None, description=description, tags=tags, audit_actor=audit_actor)
+    return item.id
+
+
+__all__ = ["EVIDENCE_STATUSES", "STATUS_RANK", "EvidenceError", "EvidenceSummary",
+           "create_evidence", "has_evidence", "list_for_control", "status_by_control"]

@@ -20,18 +20,23 @@ from isms.auth.services import (
 from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
 from isms.db import UTCDateTime, db, utcnow
 from isms.forms import choice_values, choices, form_status, strip_text
+from isms.nav import register_nav_item
 from isms.org import Organisation, find_organisation, get_organisation, local_now
 from isms.scheduler import register_job
 from isms.setup import register_init_step
+from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
     "EDITIONS",
     "EDITORS",
+    "SPOOL_PREFIX",
+    "SPOOL_SUFFIX",
     "STAFF",
     "CatalogItem",
     "Edition",
     "EventRecord",
+    "HashingSpool",
     "Organisation",
     "Role",
     "UTCDateTime",
@@ -59,6 +64,7 @@ __all__ = [
     "record_event",
     "register_init_step",
     "register_job",
+    "register_nav_item",
     "strip_text",
     "utcnow",
     "verify_chain",

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from isms import auth, cli, core, settings
+from isms import auth, cli, core, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
 
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     auth.init_app(app)  # the guard runs before CSRF so anonymous requests meet the login page
     csrf.init_app(app)
+    uploads.init_app(app)
     core.init_app(app)
     app.register_blueprint(settings.bp)
     cli.init_app(app)
@@ -45,11 +46,19 @@ def _register_features(app: Flask) -> None:
 
 def _template_helpers(app: Flask) -> None:
     from isms.auth.models import Role
+    from isms.nav import home_url, is_current, nav_items_for, register_nav_item
     from isms.org import find_organisation
+
+    staff = (Role.ADMIN, Role.LEAD)
+    register_nav_item(app, "Users", "auth.users", staff, ["auth.users", "auth.new_user"],
+                      position=90)
+    register_nav_item(app, "Settings", "settings.organisation", staff, ["settings."],
+                      position=95)
 
     @app.context_processor
     def _globals():
-        return {"Role": Role, "organisation": find_organisation}
+        return {"Role": Role, "organisation": find_organisation, "home_url": home_url,
+                "nav_items_for": nav_items_for, "is_current": is_current}
 
     @app.template_filter("label")
     def _label(value) -> str:

@@ -12,6 +12,15 @@ DEFAULTS = {
     "ISMS_PAGE_SIZE": 50,
     "ISMS_MAX_FIELD_LENGTH": 4000,
     "ISMS_SQL_ECHO": False,
+    "ISMS_EVIDENCE_DIR": "",
+    "ISMS_UPLOAD_TMP": "",
+    "ISMS_MAX_UPLOAD_MB": 100,
+    "ISMS_EXPIRY_WARNING_DAYS": 30,
+    "ISMS_STORAGE": "local",
+    "ISMS_S3_BUCKET": "",
+    "ISMS_S3_ENDPOINT_URL": "",
+    "ISMS_S3_REGION": "us-east-1",
+    "ISMS_S3_PREFIX": "evidence/",
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }
@@ -58,6 +67,11 @@ def _derive(app) -> None:
     url = config["ISMS_DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "isms.db")
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["SQLALCHEMY_ECHO"] = config["ISMS_SQL_ECHO"]
+    evidence_dir = config["ISMS_EVIDENCE_DIR"] or os.path.join(app.instance_path, "evidence")
+    config["ISMS_EVIDENCE_DIR"] = evidence_dir
+    config["ISMS_UPLOAD_TMP"] = config["ISMS_UPLOAD_TMP"] or os.path.join(evidence_dir, ".tmp")
+    # The file limit plus room for the form's other fields.
+    config["MAX_CONTENT_LENGTH"] = (config["ISMS_MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     secret = config["ISMS_SECRET_KEY"] or read_secret_key(app.instance_path)
     config["ISMS_SECRET_KEY_EPHEMERAL"] = not secret

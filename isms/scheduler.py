@@ -7,6 +7,7 @@ Feature packages call `register_job` from their `init_app`. Nothing here starts 
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -15,12 +16,14 @@ class JobSpec:
     func: Callable  # a plain function of `now`, safe to run twice
     trigger: str
     trigger_args: dict
+    run_at_start: bool = False
 
 
-def register_job(app, job_id: str, func: Callable, trigger: str, **trigger_args) -> None:
+def register_job(app, job_id: str, func: Callable, trigger: str, *, run_at_start: bool = False,
+                 **trigger_args) -> None:
     """Declare a periodic job under a stable id (registering the same id replaces it)."""
     jobs = app.extensions.setdefault("isms.jobs", {})
-    jobs[job_id] = JobSpec(job_id, func, trigger, trigger_args)
+    jobs[job_id] = JobSpec(job_id, func, trigger, trigger_args, run_at_start)
 
 
 def list_jobs(app) -> list[JobSpec]:
@@ -34,9 +37,10 @@ def build_scheduler(app, timezone: str):
 
     scheduler = BackgroundScheduler(timezone=timezone)
     for job in list_jobs(app):
+        start = {"next_run_time": datetime.now(UTC)} if job.run_at_start else {}
         scheduler.add_job(
             _in_app_context(app, job.func), job.trigger, id=job.id, coalesce=True,
-            max_instances=1, replace_existing=True, **job.trigger_args,
+            max_instances=1, replace_existing=True, **start, **job.trigger_args,
         )
     return scheduler
 

@@ -1,8 +1,10 @@
 """Every route is behind the guard: declared, login-protected, role-checked."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from isms import create_app
 from isms.auth.guard import SAFE_METHODS, access_for, safe_next
@@ -10,8 +12,11 @@ from isms.auth.models import Role, User
 from isms.db import db
 
 PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
-# Argument values that make every rule build a real URL.
-SAMPLE_ARGS = {"control_id": "A.5.1.1", "user_id": 1, "filename": "style.css"}
+# Pages an owner reaches only for objects they own (the sample objects belong to a lead).
+OBJECT_CHECKED = {"controls.edit", "evidence.new_version"}
+# Argument values that make every rule build a URL; object ids come from the fixture.
+SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1, "decision": "reject",
+               "filename": "style.css"}
 
 
 def _rules():
@@ -25,11 +30,32 @@ RULE_ARGS = {r.rule: r.arguments for r in RULES}
 GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
 
 
-def _url(app, rule, endpoint):
+@pytest.fixture
+def objects(app, make_user):
+    """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
+    from evidence.maintenance import request_purge
+    from evidence.models import EvidenceKind, EvidenceVersion
+    from evidence.services import Content, create_item
+    from isms.auth.models import User
+
+    lead = make_user(Role.LEAD)
+    with app.app_context():
+        item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
+                           content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
+                           collected_on=date.today(), valid_until=None, today=date.today(),
+                           actor_id=lead.id, refs=[("2013", "A.5.1.1")])
+        db.session.flush()
+        version = db.session.scalars(select(EvidenceVersion).filter_by(item_id=item.id)).one()
+        purge = request_purge(version, "test", db.session.get(User, lead.id))
+        db.session.commit()
+        return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id}
+
+
+def _url(app, rule, endpoint, objects):
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(endpoint, **{a: SAMPLE_ARGS[a] for a in RULE_ARGS[rule]})
+        return url_for(endpoint, **{a: objects[a] for a in RULE_ARGS[rule]})
 
 
 @pytest.mark.parametrize("rule,endpoint", sorted({(r, e) for r, e, _ in ROUTES}))
@@ -41,18 +67,19 @@ def test_every_route_declares_who_may_use_it(rule, endpoint):
 
 
 @pytest.mark.parametrize("rule,endpoint,method", GUARDED)
-def test_anonymous_users_are_sent_to_login(app, client, rule, endpoint, method):
-    response = client.open(_url(app, rule, endpoint), method=method)
+def test_anonymous_users_are_sent_to_login(app, client, objects, rule, endpoint, method):
+    response = client.open(_url(app, rule, endpoint, objects), method=method)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
 
 
 @pytest.mark.parametrize("rule,endpoint,method", [r for r in GUARDED if r[2] not in SAFE_METHODS])
-def test_auditors_get_403_on_every_undeclared_post(app, client, login_as, rule, endpoint, method):
+def test_auditors_get_403_on_every_undeclared_post(app, client, login_as, objects, rule,
+                                                   endpoint, method):
     with app.app_context():
         may_write = access_for(endpoint).auditor_may_write
     login_as(Role.AUDITOR)
-    response = client.open(_url(app, rule, endpoint), method=method,
+    response = client.open(_url(app, rule, endpoint, objects), method=method,
                            data={"csrf_token": client.csrf_token()})
     if may_write:
         assert response.status_code != 403
@@ -62,17 +89,17 @@ def test_auditors_get_403_on_every_undeclared_post(app, client, login_as, rule, 
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("rule,endpoint", sorted({(r, e) for r, e, m in GUARDED if m == "GET"}))
-def test_each_role_reaches_exactly_the_pages_declared_for_it(app, client, login_as, role, rule,
-                                                             endpoint):
+def test_each_role_reaches_exactly_the_pages_declared_for_it(app, client, login_as, objects,
+                                                             role, rule, endpoint):
     with app.app_context():
         allowed = role in access_for(endpoint).roles
     login_as(role)
-    response = client.get(_url(app, rule, endpoint))
+    response = client.get(_url(app, rule, endpoint, objects))
     if allowed:
         assert response.status_code in (200, 302, 403), response.status_code
         # A 403 for an allowed role may only come from an object-level check.
         if response.status_code == 403:
-            assert endpoint == "controls.edit" and role is Role.OWNER
+            assert endpoint in OBJECT_CHECKED and role is Role.OWNER
     else:
         assert response.status_code == 403
 

@@ -16,6 +16,7 @@ from isms.auth.services import (
 )
 from isms.db import db
 from isms.forms import choices, form_status
+from isms.nav import home_url
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +27,7 @@ GENERIC_LOGIN_ERROR = "Invalid email or password."
 @public
 def login():
     """Sign a user in; one message for every wrong email or password."""
-    home = url_for("controls.dashboard")
+    home = home_url()
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), home))
     form = LoginForm(next=request.args.get("next", ""))

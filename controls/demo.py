@@ -1,0 +1,186 @@
+"""The Cloudar demo: users for each role, decisions and evidence, the same on every run."""
+
+import io
+import zlib
+from datetime import timedelta
+
+from controls.models import Applicability, ImplementationStatus, Responsibility, ReviewCadence
+from controls.services import ensure_control_states, list_control_rows, update_control
+from evidence.api import create_evidence, has_evidence
+from isms.api import (
+    Role,
+    UserError,
+    create_user,
+    get_edition,
+    get_user_by_email,
+    local_today,
+)
+
+DEMO_EDITION = "2013"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run here; the message says why."""
+# (email, name, role, password): the passwords are public and documented in the README.
+DEMO_USERS = (
+    ("admin@cloudar.example", "Tom Claes", Role.ADMIN, "isms-demo-admin"),
+    ("lead@cloudar.example", "Sofie Peeters", Role.LEAD, "isms-demo-lead"),
+    ("cloud@cloudar.example", "Jonas Maes", Role.OWNER, "isms-demo-owner"),
+    ("people@cloudar.example", "Elise Janssens", Role.OWNER, "isms-demo-owner"),
+    ("auditor@certifier.example", "Marc Dubois", Role.AUDITOR, "isms-demo-auditor"),
+)
+CLOUD_CLAUSES = {"A.9", "A.10", "A.12", "A.13", "A.14", "A.16", "A.17"}
+LEAD_CLAUSES = {"A.5", "A.8", "A.18"}
+EXCLUSIONS = {
+    "A.11.1.6": "Cloudar's office receives no deliveries of equipment into secure areas; "
+                "hardware is shipped to staff and all servers run in AWS data centres.",
+    "A.14.2.7": "Cloudar does not outsource software development; all code is written by "
+                "employees under the secure development policy.",
+}
+UNDECIDED = {"A.18.1.5", "A.18.2.3"}
+SCOPE = ("The information security management system of Cloudar NV covering the design, "
+         "delivery and operation of AWS consulting and managed cloud services from the "
+         "Ghent office and remote workplaces.")
+
+
+def _demo_user(email, name, role, password):
+    user = get_user_by_email(email)
+    if user is None:
+        try:
+            return create_user(email, role, password, name=name, actor="system:demo",
+                               is_demo=True, valid_until=None)
+        except UserError as error:
+            raise DemoError(str(error)) from error
+    user.set_password(password)
+    user.is_enabled = True
+    return user
+
+
+def _demo_decisions(users) -> None:
+    lead = users["lead@cloudar.example"]
+    owners = {"cloud": users["cloud@cloudar.example"], "people": users["people@cloudar.example"],
+              "lead": lead}
+    for row in list_control_rows(DEMO_EDITION):
+        values = _decision(row.item, owners)
+        if values is not None:
+            update_control(row.state, values, None, audit_actor="system:demo")
+
+
+def _decision(item, owners) -> dict | None:
+    """Return a plausible decision for one control, the same on every run."""
+    cid, group = item.control_id, item.group_id
+    if cid in UNDECIDED:
+        return None
+    owner = (owners["cloud"] if group in CLOUD_CLAUSES
+             else owners["lead"] if group in LEAD_CLAUSES else owners["people"])
+    responsibility = Responsibility(item.default_responsibility)
+    values = {
+        "responsibility": responsibility, "owner_id": owner.id,
+        "review_cadence": ReviewCadence.QUARTERLY if group in {"A.9", "A.12"}
+        else ReviewCadence.YEARLY,
+        "company_part": _company_part(responsibility), "aws_part": _aws_part(responsibility),
+        "notes": "",
+    }
+    if cid in EXCLUSIONS:
+        return values | {"applicability": Applicability.EXCLUDED, "reasons": [],
+                         "justification": EXCLUSIONS[cid], "implementation_status": None}
+    reasons = ["business", "risk"]
+    if group == "A.18":
+        reasons = ["legal", "risk"]
+    elif group == "A.15" or cid == "A.13.2.4":
+        reasons = ["contractual", "risk"]
+    spread = zlib.crc32(cid.encode()) % 10
+    status = (ImplementationStatus.IMPLEMENTED if spread < 5 else
+              ImplementationStatus.PARTIAL if spread < 7 else
+              ImplementationStatus.PLANNED if spread < 8 else ImplementationStatus.NOT_STARTED)
+    return values | {"applicability": Applicability.APPLICABLE, "reasons": reasons,
+                     "justification": "", "implementation_status": status}
+
+
+def _company_part(responsibility: Responsibility) -> str:
+    if responsibility is Responsibility.AWS:
+        return ""
+    if responsibility is Responsibility.SHARED:
+        return ("Cloudar configures, restricts and monitors the AWS services it uses, and "
+                "covers the office and laptops itself.")
+    return "Run by Cloudar's own process, owned by the named owner."
+
+
+def _aws_part(responsibility: Responsibility) -> str:
+    if responsibility is Responsibility.COMPANY:
+        return ""
+    return ("AWS operates the data centres, hardware and managed service layer; this is "
+            "inherited and attested by AWS's ISO/IEC 27001 certificate and SOC 2 report.")
+
+
+# Applicable controls left without evidence, so the dashboard has something to flag.
+WITHOUT_EVIDENCE = {"A.12.7.1", "A.13.2.3", "A.15.2.2", "A.16.1.7"}
+EXPIRED_ONLY = {"A.17.1.3"}
+# (title, kind, controls, valid days from today or None, tags, content)
+SPECIFIC_EVIDENCE = (
+    ("Penetration test report 2025", "third_party_report", ["A.12.6.1", "A.14.2.8"], 12,
+     "pentest,external", "pentest-2025.txt"),
+    ("Business continuity exercise 2024", "file", ["A.17.1.3"], -20, "bcp",
+     "bcp-exercise-2024.txt"),
+    ("AWS ISO/IEC 27001 certificate (AWS Artifact)", "third_party_report",
+     ["A.11.1.1", "A.11.1.2", "A.11.1.4", "A.11.2.1", "A.11.2.2"], 200, "aws,inherited",
+     "aws-iso27001-certificate.txt"),
+    ("IAM password policy in the production account", "link", ["A.9.4.3", "A.9.2.4"], None,
+     "aws,iam", "https://console.aws.amazon.com/iamv2/home#/account_settings"),
+    ("Access review ticket SEC-142", "link", ["A.9.2.5"], 90, "review",
+     "https://cloudar.atlassian.example/browse/SEC-142"),
+    ("Statement of the CTO on segregation of duties", "statement", ["A.6.1.2"], 365, "",
+     "Production changes need an approved pull request by a second engineer; no engineer "
+     "holds both the deploy and the approve permission."),
+)
+
+
+def load_demo(org) -> None:
+    """Put the Cloudar demo in place (the caller commits)."""
+    org.name, org.scope = "Cloudar", SCOPE
+    users = {spec[0]: _demo_user(*spec) for spec in DEMO_USERS}
+    ensure_control_states(DEMO_EDITION)
+    _demo_decisions(users)
+    if not has_evidence():
+        _demo_evidence(users)
+
+
+def _clause_owner(group: str, users) -> int:
+    email = ("cloud@cloudar.example" if group in CLOUD_CLAUSES else
+             "lead@cloudar.example" if group in LEAD_CLAUSES else "people@cloudar.example")
+    return users[email].id
+
+
+def _demo_evidence(users) -> None:
+    today = local_today()
+    catalog = get_edition(DEMO_EDITION)
+    covered = {}
+    for row in list_control_rows(DEMO_EDITION):
+        if row.state.applicability is not Applicability.APPLICABLE:
+            continue
+        if row.item.control_id in WITHOUT_EVIDENCE | EXPIRED_ONLY:
+            continue
+        covered.setdefault(row.item.group_id, []).append(row.item.control_id)
+    for group, title in catalog.groups:
+        if group not in covered:
+            continue
+        name = f"{title.lower().replace(' ', '-')}-policy-v3.txt"
+        body = (f"Cloudar NV\n{title} policy, version 3, approved by the management "
+                f"team.\n").encode()
+        create_evidence(
+            title=f"{title} policy", kind="file", owner_id=_clause_owner(group, users),
+            refs=[(DEMO_EDITION, cid) for cid in covered[group]],
+            collected_on=today - timedelta(days=40), valid_until=today + timedelta(days=325),
+            stream=io.BytesIO(body), file_name=name, tags=["policy"], audit_actor="system:demo")
+    for title, kind, control_ids, valid_days, tags, content in SPECIFIC_EVIDENCE:
+        extra = {"url": content} if kind == "link" else {"text": content} if (
+            kind == "statement") else {"stream": io.BytesIO(f"{title}\n".encode()),
+                                       "file_name": content}
+        create_evidence(
+            title=title, kind=kind, owner_id=_clause_owner(control_ids[0].rsplit(".", 2)[0],
+                                                            users),
+            refs=[(DEMO_EDITION, cid) for cid in control_ids],
+            collected_on=today - timedelta(days=30 if valid_days is None or valid_days > 0
+                                           else 400),
+            valid_until=None if valid_days is None else today + timedelta(days=valid_days),
+            tags=tags, audit_actor="system:demo", **extra)

@@ -1,0 +1,109 @@
+"""Read evidence for pages: filtered, paginated, eager-loaded (no query per row)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
+from evidence.status import EvidenceStatus, status_filter
+from isms.api import db
+
+
+@dataclass(frozen=True)
+class EvidenceFilters:
+    control: str = ""
+    kind: str = ""
+    status: str = ""
+    owner: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "EvidenceFilters":
+        """Keep only values the list understands."""
+        def pick(name, allowed):
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        owner = (args.get("owner") or "").strip()
+        return cls(
+            control=(args.get("control") or "").strip()[:16],
+            kind=pick("kind", {k.value for k in EvidenceKind}),
+            status=pick("status", {s.value for s in EvidenceStatus} - {"none"}),
+            owner=owner if owner.isdigit() else "",
+            q=(args.get("q") or "").strip()[:100],
+        )
+
+    def as_args(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def list_items(filters: EvidenceFilters, page: int, per_page: int):
+    """Return one page of live evidence, newest first, with owners and latest versions."""
+    query = (
+        select(EvidenceItem)
+        .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+        .where(EvidenceItem.deleted_at.is_(None))
+        .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+        .order_by(EvidenceItem.id.desc())
+    )
+    if filters.control:
+        query = query.where(EvidenceItem.id.in_(
+            select(EvidenceLink.item_id).where(EvidenceLink.control_id == filters.control)))
+    if filters.kind:
+        query = query.where(EvidenceItem.kind == EvidenceKind(filters.kind))
+    if filters.status:
+        query = query.where(EvidenceVersion.purged_at.is_(None), status_filter(filters.status))
+    if filters.owner:
+        query = query.where(EvidenceItem.owner_id == int(filters.owner))
+    if filters.q:
+        needle = f"%{filters.q.lower()}%"
+        query = query.where(func.lower(EvidenceItem.title).like(needle)
+                            | func.lower(EvidenceItem.tags).like(needle))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def links_by_item(item_ids) -> dict[int, list[str]]:
+    """Return each item's linked control ids, in one query."""
+    found: dict[int, list[str]] = {}
+    if not item_ids:
+        return found
+    rows = db.session.execute(
+        select(EvidenceLink.item_id, EvidenceLink.control_id)
+        .where(EvidenceLink.item_id.in_(list(item_ids)))
+        .order_by(EvidenceLink.edition, EvidenceLink.control_id))
+    for item_id, control_id in rows:
+        found.setdefault(item_id, []).append(control_id)
+    return found
+
+
+def get_item(item_id: int) -> EvidenceItem | None:
+    """Return one item with everything its page shows."""
+    return db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.id == item_id).options(
+            joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version),
+            joinedload(EvidenceItem.deleted_by),
+            selectinload(EvidenceItem.versions).joinedload(EvidenceVersion.uploaded_by),
+            selectinload(EvidenceItem.links))
+    ).unique().one_or_none()
+
+
+def get_version(item_id: int, number: int) -> EvidenceVersion | None:
+    """Return one version of an item."""
+    return db.session.scalars(
+        select(EvidenceVersion).filter_by(item_id=item_id, number=number)
+        .options(joinedload(EvidenceVersion.item))
+    ).one_or_none()
+
+
+def items_for_control(edition: str, control_id: str, limit: int):
+    """Return up to `limit` live items linked to a control, and how many there are."""
+    base = (select(EvidenceItem)
+            .join(EvidenceLink, EvidenceLink.item_id == EvidenceItem.id)
+            .where(EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
+                   EvidenceItem.deleted_at.is_(None)))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    items = db.session.scalars(
+        base.options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+        .order_by(EvidenceItem.id.desc()).limit(limit)).all()
+    return items, total

@@ -1,0 +1,77 @@
+"""Uploads spool to a temporary file that hashes as it is written, never into memory.
+
+Werkzeug's form parser writes each uploaded file to the stream this request class hands it.
+The spool lives in the evidence store's temporary folder, so storing it afterwards is an
+atomic rename. A spool nobody claims is deleted when the request ends; one left by a crash
+is removed by the evidence sweep.
+"""
+
+import contextlib
+import hashlib
+import os
+import tempfile
+
+from flask import Request, current_app, g
+
+SPOOL_PREFIX = "upload-"
+SPOOL_SUFFIX = ".part"
+
+
+class HashingSpool:
+    """A temporary file that keeps the SHA-256 and size of what is written to it."""
+
+    def __init__(self, directory: str):
+        os.makedirs(directory, exist_ok=True)
+        fd, self.path = tempfile.mkstemp(dir=directory, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX)
+        self._file = os.fdopen(fd, "w+b")
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.is_claimed = False
+
+    def write(self, data) -> int:
+        self._hash.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def claim(self) -> str:
+        """Take over the file: the caller moves or deletes it; return its path."""
+        self._file.flush()
+        self.is_claimed = True
+        return self.path
+
+    def discard(self) -> None:
+        """Close and delete the file unless it was claimed."""
+        self._file.close()
+        if not self.is_claimed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+    def __getattr__(self, name):
+        # read, seek, tell, flush, close, fileno... go to the real file.
+        return getattr(self._file, name)
+
+
+class SpoolingRequest(Request):
+    """A request whose uploaded files are hashing spools in the upload folder."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        spool = HashingSpool(current_app.config["ISMS_UPLOAD_TMP"])
+        g.setdefault("isms_spools", []).append(spool)
+        return spool
+
+
+def discard_spools(_exception=None) -> None:
+    """Delete the request's unclaimed spools (registered as a teardown)."""
+    for spool in g.pop("isms_spools", []):
+        spool.discard()
+
+
+def init_app(app) -> None:
+    """Make every request spool its uploads and clean them up afterwards."""
+    app.request_class = SpoolingRequest
+    app.teardown_request(discard_spools)
