@@ -3,14 +3,23 @@
 from evidence import files  # noqa: F401 (registers the download and purge routes)
 from evidence.cli import evidence_cli
 from evidence.maintenance import sweep_job
+from evidence.storage import StorageError
 from evidence.views import bp
-from isms.api import ALL_ROLES, Role, register_job, register_nav_item
+from isms.api import ALL_ROLES, Role, db, register_job, register_nav_item, render_error
 
 
 def init_app(app) -> None:
     """Register evidence's pages, `isms evidence` and the hourly sweep."""
     app.register_blueprint(bp)
     app.cli.add_command(evidence_cli)
+
+    @app.errorhandler(StorageError)
+    def _storage_down(error):
+        db.session.rollback()
+        app.logger.error("evidence storage: %s", error)
+        return render_error(503, "The evidence store is not answering; nothing was changed. "
+                                 "Try again in a moment.")
+
     register_nav_item(app, "Evidence", "evidence.index", ALL_ROLES,
                       ["evidence.index", "evidence.new", "evidence.detail",
                        "evidence.new_version"], position=30)

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from evidence.maintenance import sweep, verify_versions
+from evidence.storage import StorageError
 
 evidence_cli = AppGroup("evidence", help="Evidence store maintenance.")
 
@@ -13,7 +14,10 @@ evidence_cli = AppGroup("evidence", help="Evidence store maintenance.")
 @evidence_cli.command("verify")
 def verify_command():
     """Re-hash every stored version; exit 1 naming each missing or altered one."""
-    checked, problems = verify_versions()
+    try:
+        checked, problems = verify_versions()
+    except StorageError as error:
+        raise click.ClickException(f"Cannot read the evidence store: {error}") from error
     for problem in problems:
         click.echo(f"FAIL {problem}", err=True)
     if problems:
@@ -29,3 +33,5 @@ def sweep_command(older_than):
     report = sweep(timedelta(seconds=older_than))
     click.echo(f"Removed {report.spools_removed} upload spools and "
                f"{report.blobs_removed} unreferenced blobs.")
+    if report.error:
+        raise click.ClickException(f"Blobs were not swept: {report.error}")

@@ -79,7 +79,8 @@ def purges():
 @allow(Role.LEAD, Role.ADMIN)
 def decide(purge_id: int, decision: str):
     """Approve or reject a purge; approval destroys the blob after the commit."""
-    request_ = db.get_or_404(EvidencePurge, purge_id)
+    request_ = db.session.get(EvidencePurge, purge_id,
+                              options=[joinedload(EvidencePurge.version)]) or abort(404)
     try:
         decide_purge(request_, decision == "approve", current_user)
     except EvidenceError as error:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from evidence.models import EvidencePurge, EvidenceVersion, PurgeStatus
 from evidence.services import EvidenceError
-from evidence.storage import CHUNK, get_storage
+from evidence.storage import CHUNK, StorageError, get_storage
 from isms.api import SPOOL_PREFIX, SPOOL_SUFFIX, Role, User, db, record_event, utcnow
 
 PURGE_DECIDERS = (Role.LEAD, Role.ADMIN)
@@ -112,6 +112,7 @@ def _hash_blob(storage, key: str) -> str:
 class SweepReport:
     spools_removed: int
     blobs_removed: int
+    error: str = ""
 
 
 def sweep(older_than: timedelta = timedelta(hours=1)) -> SweepReport:
@@ -129,12 +130,15 @@ def sweep(older_than: timedelta = timedelta(hours=1)) -> SweepReport:
     referenced = set(db.session.scalars(
         select(EvidenceVersion.storage_key).where(EvidenceVersion.storage_key.is_not(None),
                                                   EvidenceVersion.purged_at.is_(None))))
-    storage, blobs = get_storage(), 0
-    blob_cutoff = datetime.fromtimestamp(cutoff, UTC)
-    for key, modified in list(storage.list_keys()):
-        if key not in referenced and modified <= blob_cutoff:
-            storage.delete(key)
-            blobs += 1
+    blob_cutoff, blobs = datetime.fromtimestamp(cutoff, UTC), 0
+    try:
+        storage = get_storage()
+        for key, modified in list(storage.list_keys()):
+            if key not in referenced and modified <= blob_cutoff:
+                storage.delete(key)
+                blobs += 1
+    except StorageError as error:  # spools are cleaned even when the store is away
+        return SweepReport(spools, blobs, str(error))
     return SweepReport(spools, blobs)
 
 

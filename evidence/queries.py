@@ -64,10 +64,8 @@ def list_items(filters: EvidenceFilters, page: int, per_page: int):
 
 
 def links_by_item(item_ids) -> dict[int, list[str]]:
-    """Return each item's linked control ids, in one query."""
+    """Return each item's linked control ids, in one query (also for an empty page)."""
     found: dict[int, list[str]] = {}
-    if not item_ids:
-        return found
     rows = db.session.execute(
         select(EvidenceLink.item_id, EvidenceLink.control_id)
         .where(EvidenceLink.item_id.in_(list(item_ids)))

@@ -112,40 +112,52 @@ class S3Storage:
         self.transfer = TransferConfig(multipart_chunksize=8 * CHUNK, max_concurrency=2)
 
     def put_stream(self, key: str, stream: BinaryIO) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         stream.seek(0)
-        try:
+        with self._errors("store the file"):
             self.client.upload_fileobj(stream, self.bucket, self.prefix + check_key(key),
                                        Config=self.transfer)
-        except (BotoCoreError, ClientError) as error:
-            raise StorageError(f"object storage refused the file: {error}") from error
 
     def open(self, key: str) -> BinaryIO:
-        return self.client.get_object(Bucket=self.bucket, Key=self.prefix + check_key(key))["Body"]
+        with self._errors("read the file"):
+            return self.client.get_object(Bucket=self.bucket,
+                                          Key=self.prefix + check_key(key))["Body"]
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return False
-            raise
+        with self._errors("look the file up"):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if code in {"404", "NoSuchKey", "NotFound"}:
+                    return False
+                raise
         return True
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+        with self._errors("delete the file"):
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
 
     def list_keys(self) -> Iterator[tuple[str, datetime]]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
-        for page in pages:
-            for item in page.get("Contents", []):
-                key = item["Key"][len(self.prefix):]
-                if KEY_PATTERN.match(key):
-                    yield key, item["LastModified"]
+        with self._errors("list the stored files"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = item["Key"][len(self.prefix):]
+                    if KEY_PATTERN.match(key):
+                        yield key, item["LastModified"]
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str):
+        """Turn every boto error into a StorageError that says what failed."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"object storage could not {doing}: {error}") from error
 
 
 def get_storage() -> Storage:

@@ -18,6 +18,7 @@ from isms.auth.services import (
     list_assignable_owners,
 )
 from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
+from isms.core import render_error
 from isms.db import UTCDateTime, db, utcnow
 from isms.forms import choice_values, choices, form_status, strip_text
 from isms.nav import register_nav_item
@@ -65,6 +66,7 @@ __all__ = [
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "render_error",
     "strip_text",
     "utcnow",
     "verify_chain",

@@ -1,0 +1,49 @@
+"""Small builders shared by the evidence tests."""
+
+import io
+import os
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
+from evidence.storage import get_storage
+from isms.db import db
+
+TODAY = date.today()
+
+
+def upload_form(**overrides) -> dict:
+    """A valid new-evidence form with a small file."""
+    data = {
+        "kind": "file", "title": "Access control policy", "description": "Approved in May.",
+        "controls": "A.9.1.1", "tags": "policy, Access", "collected_on": TODAY.isoformat(),
+        "valid_until": (TODAY + timedelta(days=365)).isoformat(), "comment": "first",
+        "file": (io.BytesIO(b"policy text v1\n"), "access-policy.txt"),
+    }
+    data.update(overrides)
+    if isinstance(data.get("file"), tuple) and isinstance(data["file"][0], bytes):
+        data["file"] = (io.BytesIO(data["file"][0]), data["file"][1])
+    return data
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Return how many items, versions and links exist."""
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(m))
+                     for m in (EvidenceItem, EvidenceVersion, EvidenceLink))
+
+
+def stored_keys(app) -> set[str]:
+    with app.app_context():
+        return {key for key, _ in get_storage().list_keys()}
+
+
+def spools(app) -> list[str]:
+    folder = app.config["ISMS_UPLOAD_TMP"]
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+def only_item(app) -> EvidenceItem:
+    with app.app_context():
+        return db.session.scalars(select(EvidenceItem)).one()

@@ -1,0 +1,115 @@
+"""Run the real `isms` server in a subprocess and talk to it over loopback HTTP."""
+
+import http.client
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.conftest import free_port
+
+ISMS = str(Path(sys.executable).with_name("isms"))
+LEAD_EMAIL, LEAD_PASSWORD = "lead@example.com", "live server password"
+
+
+@dataclass
+class LiveServer:
+    base: str
+    port: int
+    process: subprocess.Popen
+    env: dict
+    instance: Path
+
+    def isms(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        """Run an `isms` command against this server's instance."""
+        return subprocess.run([ISMS, *args], env=self.env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+    def query(self, sql: str) -> list[tuple]:
+        """Read the server's SQLite database directly."""
+        with sqlite3.connect(self.instance / "isms.db") as conn:
+            return conn.execute(sql).fetchall()
+
+    def login(self) -> requests.Session:
+        session = requests.Session()
+        page = session.get(self.base + "/login").text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        response = session.post(self.base + "/login", allow_redirects=False, data={
+            "csrf_token": token, "email": LEAD_EMAIL, "password": LEAD_PASSWORD})
+        assert response.status_code == 302
+        return session
+
+    def files_under(self, folder: str) -> list[str]:
+        root = self.instance / folder
+        return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@contextmanager
+def live_server(tmp_path: Path, **settings: str):
+    """Initialise an instance, add a lead, serve it with `isms run`, stop it afterwards."""
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISMS_")}
+    env.update(ISMS_INSTANCE_PATH=str(instance), ISMS_SECRET_KEY="live-test-secret",
+               ISMS_PASSWORD_HASH="pbkdf2:sha256:1000", **settings)
+    for command in (["init"], ["user", "create", LEAD_EMAIL, "--role", "lead",
+                               "--password-stdin"]):
+        done = subprocess.run([ISMS, *command], env=env, input=LEAD_PASSWORD + "\n",
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    process = subprocess.Popen([ISMS, "run", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = LiveServer(f"http://127.0.0.1:{port}", port, process, env, instance)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(server.base + "/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def multipart_parts(session: requests.Session, server: LiveServer, file_name: str,
+                    controls: str = "A.9.1.1") -> tuple[bytes, bytes, str]:
+    """Return the bytes before and after the file content, and the boundary."""
+    page = session.get(server.base + "/evidence/new").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    boundary = f"isms-{uuid.uuid4().hex}"
+    fields = {"csrf_token": token, "kind": "file", "title": "Large export",
+              "controls": controls, "collected_on": time.strftime("%Y-%m-%d")}
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items())
+    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+             f'filename="{file_name}"\r\nContent-Type: application/octet-stream\r\n\r\n').encode()
+    return head, f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def open_upload(server: LiveServer, session: requests.Session, head: bytes, tail: bytes,
+                boundary: str, body_size: int) -> http.client.HTTPConnection:
+    """Start a multipart POST to /evidence/new with the headers and the part before the file."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+    conn.putrequest("POST", "/evidence/new")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(len(head) + body_size + len(tail)))
+    conn.putheader("Cookie", "; ".join(f"{c.name}={c.value}" for c in session.cookies))
+    # The session is bound to the client's address and user agent: send the same one.
+    conn.putheader("User-Agent", session.headers["User-Agent"])
+    conn.endheaders()
+    conn.send(head)
+    return conn
