@@ -1,9 +1,11 @@
 """Controls: the decision on each Annex A control, responsibility, dashboard and SoA."""
 
+from controls import review_views  # noqa: F401 (registers the review routes)
 from controls.cli import demo_command
+from controls.jobs import register_jobs
 from controls.services import ensure_control_states
 from controls.views import bp
-from isms.api import ALL_ROLES, register_init_step, register_nav_item
+from isms.api import ALL_ROLES, Role, register_init_step, register_nav_item
 
 
 def init_app(app) -> None:
@@ -14,3 +16,6 @@ def init_app(app) -> None:
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
                       ["controls.index", "controls.detail", "controls.edit"], position=20)
     register_init_step(app, ensure_control_states)
+    register_jobs(app)
+    register_nav_item(app, "My work", "controls.my_work", (Role.LEAD, Role.OWNER),
+                      position=15)

@@ -1,8 +1,15 @@
 """The decision form for one control."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField, widgets
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from controls.models import (
     Applicability,
@@ -68,6 +75,9 @@ class ControlForm(FlaskForm):
                            filters=[lambda value: value or ""])
     review_cadence = SelectField(
         "Review cadence", choices=choices((c.value, label) for c, label in CADENCE_LABELS.items()))
+    first_review_on = DateField(
+        "First review due", validators=[Optional()],
+        description="For a control not reviewed yet; empty means one cadence from today.")
     notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)], filters=[strip_text])
 
     def validate_reasons(self, field):
@@ -99,6 +109,7 @@ class ControlForm(FlaskForm):
             "company_part": self.company_part.data,
             "aws_part": self.aws_part.data,
             "review_cadence": ReviewCadence(self.review_cadence.data),
+            "first_review_on": self.first_review_on.data,
             "notes": self.notes.data,
         }
         if may_assign_owner:

@@ -1,9 +1,17 @@
 """The organisation's decision on each Annex A control."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from isms.api import User, UTCDateTime, db, utcnow
@@ -42,8 +50,8 @@ class InclusionReason(StrEnum):
     RISK = "risk"
 
 
-def _enum(enum_cls, name):
-    return db.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=16,
+def _enum(enum_cls, name, length=16):
+    return db.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=length,
                    values_callable=lambda e: [m.value for m in e])
 
 
@@ -70,6 +78,8 @@ class ControlState(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     review_cadence: Mapped[ReviewCadence] = mapped_column(
         _enum(ReviewCadence, "review_cadence"), nullable=False, default=ReviewCadence.NONE)
+    # When a never-reviewed control first falls due; afterwards: last review + cadence.
+    first_review_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,3 +107,90 @@ class ControlState(db.Model):
     @property
     def is_implemented(self) -> bool:
         return self.implementation_status is ImplementationStatus.IMPLEMENTED
+
+
+class ReviewOutcome(StrEnum):
+    EFFECTIVE = "effective"
+    NEEDS_IMPROVEMENT = "needs_improvement"
+    NOT_EFFECTIVE = "not_effective"
+
+
+class Review(db.Model):
+    """A recorded review of one control; editable for 24 hours, then corrected by a new one."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition: Mapped[str] = mapped_column(String(4), nullable=False)
+    control_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    outcome: Mapped[ReviewOutcome] = mapped_column(_enum(ReviewOutcome, "review_outcome", 24),
+                                                   nullable=False)
+    notes: Mapped[str] = mapped_column(Text, nullable=False)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id], lazy="raise")
+    follow_ups: Mapped[list["FollowUp"]] = relationship(
+        back_populates="review", order_by="FollowUp.due_on", lazy="raise")
+    evidence_links: Mapped[list["ReviewEvidence"]] = relationship(lazy="raise")
+
+    __table_args__ = (
+        ForeignKeyConstraint(["edition", "control_id"],
+                             ["catalog_controls.edition", "catalog_controls.control_id"]),
+        db.Index("ix_reviews_control", "edition", "control_id", "reviewed_on"),
+    )
+
+
+class ReviewEvidence(db.Model):
+    """An evidence version the reviewer looked at, pinned so later uploads do not change it."""
+
+    __tablename__ = "review_evidence"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    evidence_version_id: Mapped[int] = mapped_column(ForeignKey("evidence_versions.id"),
+                                                     primary_key=True)
+
+
+class FollowUp(db.Model):
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    review: Mapped[Review] = relationship(back_populates="follow_ups", lazy="raise")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
+
+
+class DigestClaim(db.Model):
+    """One row per person and local day: claimed before sending, marked once sent."""
+
+    __tablename__ = "digest_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    local_date: Mapped[date] = mapped_column(Date, nullable=False)
+    message_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+
+
+class OverdueNotice(db.Model):
+    """Remembers that a review or follow-up was seen overdue, so the job audits it once."""
+
+    __tablename__ = "overdue_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), nullable=False)  # review:2013:A.9.1.1
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("subject", "due_on"),)

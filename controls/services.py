@@ -13,6 +13,13 @@ from controls.models import (
     ImplementationStatus,
     Responsibility,
 )
+from controls.reviews import (
+    ReviewStatus,
+    first_due_for,
+    last_reviews,
+    review_status,
+    review_statuses,
+)
 from evidence.api import EVIDENCE_STATUSES, status_by_control
 from isms.api import (
     CatalogItem,
@@ -20,6 +27,7 @@ from isms.api import (
     User,
     db,
     get_edition,
+    local_today,
     record_event,
     utcnow,
 )
@@ -32,10 +40,13 @@ STATUS_FILTERS = {
 }
 AUDITED_FIELDS = (
     "applicability", "inclusion_reasons", "justification", "implementation_status",
-    "responsibility", "company_part", "aws_part", "owner_id", "review_cadence", "notes",
+    "responsibility", "company_part", "aws_part", "owner_id", "review_cadence",
+    "first_review_on", "notes",
 )
 EVIDENCE_FILTERS = {"none": "Missing (applicable controls)", "expired": "Expired",
                     "expiring": "Expiring soon", "current": "Current"}
+REVIEW_FILTERS = {"due": "Due soon or overdue", "overdue": "Overdue", "due_soon": "Due soon",
+                  "none": "No cadence"}
 SUPPLIER_EXCLUSION_WARNING = (
     "This control is operated by AWS in whole or in part. A control a supplier operates for "
     "you still applies: keep it applicable and record the supplier's part, unless the risk "
@@ -48,6 +59,7 @@ class ControlRow:
     item: CatalogItem
     state: ControlState
     evidence: str = "none"
+    review: ReviewStatus | None = None
 
     @property
     def lacks_evidence(self) -> bool:
@@ -62,6 +74,7 @@ class ControlFilters:
     responsibility: str = ""
     owner: str = ""
     evidence: str = ""
+    review: str = ""
     q: str = ""
 
     @classmethod
@@ -78,6 +91,7 @@ class ControlFilters:
             responsibility=pick("responsibility", {r.value for r in Responsibility}),
             owner=owner if owner == "none" or owner.isdigit() else "",
             evidence=pick("evidence", set(EVIDENCE_STATUSES)),
+            review=pick("review", set(REVIEW_FILTERS)),
             q=(args.get("q") or "").strip()[:100],
         )
 
@@ -138,10 +152,12 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
     )
     needle = filters.q.lower()
     evidence = status_by_control(edition)
+    last_reviewed, today = last_reviews(edition), local_today()
     rows = []
     for state in db.session.scalars(query):
         item = catalog.get(state.control_id)
-        row = ControlRow(item, state, evidence.get(state.control_id, "none"))
+        row = ControlRow(item, state, evidence.get(state.control_id, "none"),
+                         review_status(state, last_reviewed.get(state.control_id), today))
         if filters.group and item.group_id != filters.group:
             continue
         if needle and needle not in f"{item.control_id} {item.title}".lower():
@@ -150,8 +166,14 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
             continue
         if filters.evidence == "none" and not row.lacks_evidence:
             continue
+        if filters.review and not _review_matches(row.review, filters.review):
+            continue
         rows.append(row)
     return sorted(rows, key=lambda row: row.item.position)
+
+
+def _review_matches(status: ReviewStatus, wanted: str) -> bool:
+    return status.is_due if wanted == "due" else status.status == wanted
 
 
 def get_control_row(edition: str, control_id: str) -> ControlRow | None:
@@ -166,7 +188,9 @@ def get_control_row(edition: str, control_id: str) -> ControlRow | None:
     ).one_or_none()
     if state is None:
         return None
-    return ControlRow(item, state, status_by_control(edition, [control_id])[control_id])
+    last = last_reviews(edition).get(control_id)
+    return ControlRow(item, state, status_by_control(edition, [control_id])[control_id],
+                      review_status(state, last, local_today()))
 
 
 def ensure_control_states(edition: str) -> int:
@@ -202,11 +226,15 @@ def update_control(state: ControlState, values: dict, actor: User | None,
     """Apply a validated decision, audit what changed, and return warnings for the user."""
     before = snapshot(state)
     excluded = values.get("applicability") == Applicability.EXCLUDED
+    chosen_first_review = values.pop("first_review_on", None)
     for name, value in values.items():
         if name == "reasons":
             state.reasons = [] if excluded else value
         else:
             setattr(state, name, value)
+    if chosen_first_review or state.review_cadence != before["review_cadence"] or (
+            state.first_review_on is None):
+        state.first_review_on = first_due_for(state, chosen_first_review, local_today())
     if excluded:
         state.implementation_status = None
     after = snapshot(state)
@@ -239,6 +267,7 @@ class Dashboard:
     groups: list  # (group id, title, total, implemented, excluded)
     unowned: int
     evidence: Counter  # applicable controls by evidence status
+    reviews: Counter  # by review status
 
 
 def build_dashboard(edition: str) -> Dashboard:
@@ -254,6 +283,9 @@ def build_dashboard(edition: str) -> Dashboard:
     per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
     unowned = 0
     evidence_status, evidence = status_by_control(edition), Counter()
+    reviews = Counter(s.status for s in review_statuses(
+        edition, db.session.scalars(select(ControlState).where(
+            ControlState.edition == edition)), local_today()).values())
     for control_id, appl, impl, resp, owner_id in rows:
         applicability[appl.value if appl else "undecided"] += 1
         if appl is Applicability.APPLICABLE:
@@ -267,4 +299,4 @@ def build_dashboard(edition: str) -> Dashboard:
         unowned += owner_id is None
     groups = [(gid, title, *per_group[gid]) for gid, title in catalog.groups]
     return Dashboard(len(rows), applicability, status, responsibility, groups, unowned,
-                     evidence)
+                     evidence, reviews)

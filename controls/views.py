@@ -4,8 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from controls.forms import ControlForm
+from controls.reviews import list_reviews, may_edit_review
 from controls.services import (
     EVIDENCE_FILTERS,
+    REVIEW_FILTERS,
     STATUS_FILTERS,
     ControlFilters,
     build_dashboard,
@@ -16,7 +18,7 @@ from controls.services import (
     paginate,
     update_control,
 )
-from evidence.api import list_for_control
+from evidence.api import describe_versions, list_for_control
 from isms.api import (
     ALL_ROLES,
     EDITORS,
@@ -35,6 +37,7 @@ from isms.api import (
 bp = Blueprint("controls", __name__, template_folder="templates")
 PAGE_SIZES = (25, 50, 100, 200)
 EVIDENCE_SHOWN = 20
+REVIEWS_SHOWN = 10
 
 
 @bp.route("/")
@@ -60,7 +63,7 @@ def index():
     return render_template(
         "controls/index.html", page=page, filters=filters, edition=edition,
         status_filters=STATUS_FILTERS, owners=list_assignable_owners(),
-        evidence_filters=EVIDENCE_FILTERS,
+        evidence_filters=EVIDENCE_FILTERS, review_filters=REVIEW_FILTERS,
     )
 
 
@@ -70,6 +73,7 @@ def detail(control_id: str):
     """Show one control: catalog data, the decision, its counterparts and its history."""
     org = get_organisation()
     row = get_control_row(org.edition, control_id) or abort(404)
+    reviews = list_reviews(org.edition, control_id, limit=REVIEWS_SHOWN)
     return render_template(
         "controls/detail.html", row=row, edition=get_edition(org.edition),
         counterparts=counterparts(org.edition, control_id),
@@ -78,6 +82,8 @@ def detail(control_id: str):
         history=list_object_events("control", f"{org.edition}:{control_id}"),
         evidence=list_for_control(org.edition, control_id, limit=EVIDENCE_SHOWN),
         may_add_evidence=current_user.role in EDITORS,
+        reviews=reviews, pinned=describe_versions_of(reviews),
+        may_review=can_edit(current_user, row.state), may_edit_review=may_edit_review,
         field_labels=HISTORY_LABELS, user_names=_user_names(),
     )
 
@@ -117,6 +123,12 @@ def _user_names() -> dict[int, str]:
     return {u.id: u.display_name for u in list_assignable_owners()}
 
 
+def describe_versions_of(reviews) -> dict:
+    """Label the evidence versions pinned by these reviews, in one query."""
+    return describe_versions({link.evidence_version_id for review in reviews
+                              for link in review.evidence_links})
+
+
 def _form_data(state) -> dict:
     return {
         "applicability": state.applicability.value if state.applicability else None,
@@ -129,6 +141,7 @@ def _form_data(state) -> dict:
         "aws_part": state.aws_part,
         "owner_id": str(state.owner_id) if state.owner_id else "",
         "review_cadence": state.review_cadence.value,
+        "first_review_on": state.first_review_on,
         "notes": state.notes,
     }
 

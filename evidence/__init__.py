@@ -2,10 +2,10 @@
 
 from evidence import files  # noqa: F401 (registers the download and purge routes)
 from evidence.cli import evidence_cli
-from evidence.maintenance import sweep_job
+from evidence.jobs import register_jobs
 from evidence.storage import StorageError
 from evidence.views import bp
-from isms.api import ALL_ROLES, Role, db, register_job, register_nav_item, render_error
+from isms.api import ALL_ROLES, Role, db, register_nav_item, render_error
 
 
 def init_app(app) -> None:
@@ -25,4 +25,4 @@ def init_app(app) -> None:
                        "evidence.new_version"], position=30)
     register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
                       ["evidence.purges"], position=80)
-    register_job(app, "evidence-sweep", sweep_job, "interval", hours=1, run_at_start=True)
+    register_jobs(app)

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from evidence.models import EvidenceItem, EvidenceKind
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.queries import items_for_control
 from evidence.services import Content, EvidenceError, create_item
-from evidence.status import RANK, EvidenceStatus, item_status
+from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
 from isms.api import db, local_today
 
@@ -42,14 +43,66 @@ def list_for_control(edition: str, control_id: str, limit: int = 20):
     """Return (summaries of up to `limit` live items linked to the control, total count)."""
     items, total = items_for_control(edition, control_id, limit)
     today = local_today()
-    summaries = []
-    for item in items:
-        version = item.latest_version
-        summaries.append(EvidenceSummary(
-            item.id, item.title, item.kind.value, item_status(item, today).value,
-            version.number if version else None, version.collected_on if version else None,
-            version.valid_until if version else None, item.owner.display_name))
-    return summaries, total
+    return [_summary(item, today) for item in items], total
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    version_id: int
+    item_id: int
+    label: str
+
+
+def current_versions_for_control(edition: str, control_id: str) -> list[VersionRef]:
+    """Return the latest version of each live item linked to a control (to pin in a review)."""
+    rows = db.session.execute(
+        select(EvidenceVersion.id, EvidenceItem.id, EvidenceItem.title, EvidenceVersion.number,
+               EvidenceVersion.sha256)
+        .join(EvidenceItem, EvidenceItem.latest_version_id == EvidenceVersion.id)
+        .join(EvidenceLink, EvidenceLink.item_id == EvidenceItem.id)
+        .where(EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
+               EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None))
+        .order_by(EvidenceItem.title))
+    return [VersionRef(vid, iid, f"{title} v{number} ({sha[:12]})")
+            for vid, iid, title, number, sha in rows]
+
+
+def describe_versions(version_ids) -> dict[int, VersionRef]:
+    """Return a label for each version id, in one query."""
+    ids = list(version_ids)
+    rows = db.session.execute(
+        select(EvidenceVersion.id, EvidenceItem.id, EvidenceItem.title, EvidenceVersion.number,
+               EvidenceVersion.sha256)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceVersion.item_id)
+        .where(EvidenceVersion.id.in_(ids)))
+    return {vid: VersionRef(vid, iid, f"{title} v{number} ({sha[:12]})")
+            for vid, iid, title, number, sha in rows}
+
+
+def expiring_by_owner(owner_id: int | None = None,
+                      today: date | None = None) -> dict[int, list[EvidenceSummary]]:
+    """Return live items whose latest version is expiring or expired, grouped by owner."""
+    today = today or local_today()
+    query = (select(EvidenceItem)
+             .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+             .where(EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None),
+                    ~status_filter(EvidenceStatus.CURRENT.value, today))
+             .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+             .order_by(EvidenceVersion.valid_until))
+    if owner_id is not None:
+        query = query.where(EvidenceItem.owner_id == owner_id)
+    found: dict[int, list[EvidenceSummary]] = {}
+    for item in db.session.scalars(query):
+        found.setdefault(item.owner_id, []).append(_summary(item, today))
+    return found
+
+
+def _summary(item, today) -> EvidenceSummary:
+    version = item.latest_version
+    return EvidenceSummary(
+        item.id, item.title, item.kind.value, item_status(item, today).value,
+        version.number if version else None, version.collected_on if version else None,
+        version.valid_until if version else None, item.owner.display_name)
 
 
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
@@ -65,5 +118,6 @@ def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on:
     return item.id
 
 
-__all__ = ["EVIDENCE_STATUSES", "STATUS_RANK", "EvidenceError", "EvidenceSummary",
-           "create_evidence", "has_evidence", "list_for_control", "status_by_control"]
+__all__ = ["EVIDENCE_STATUSES", "STATUS_RANK", "EvidenceError", "EvidenceSummary", "VersionRef",
+           "create_evidence", "current_versions_for_control", "describe_versions",
+           "expiring_by_owner", "has_evidence", "list_for_control", "status_by_control"]

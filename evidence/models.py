@@ -165,3 +165,14 @@ class EvidencePurge(db.Model):
     version: Mapped[EvidenceVersion] = relationship(lazy="raise")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="raise")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="raise")
+
+
+class ExpiryNotice(db.Model):
+    """Remembers the expiry state last seen for a version, so the job audits each change once."""
+
+    __tablename__ = "evidence_expiry_notices"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("evidence_versions.id"),
+                                            primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -8,19 +8,31 @@ from isms.audit import (
     record_event,
     verify_chain,
 )
-from isms.auth.guard import ALL_ROLES, EDITORS, STAFF, allow, local_today, public
+from isms.auth.guard import (
+    ALL_ROLES,
+    EDITORS,
+    STAFF,
+    allow,
+    local_today,
+    public,
+    token_public,
+)
 from isms.auth.models import Role, User
 from isms.auth.services import (
     UserError,
     count_non_demo_users,
     create_user,
     get_user_by_email,
+    issue_calendar_token,
     list_assignable_owners,
+    revoke_calendar_token,
+    user_for_calendar_token,
 )
 from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
 from isms.core import render_error
 from isms.db import UTCDateTime, db, utcnow
 from isms.forms import choice_values, choices, form_status, strip_text
+from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import Organisation, find_organisation, get_organisation, local_now
 from isms.scheduler import register_job
@@ -38,6 +50,7 @@ __all__ = [
     "Edition",
     "EventRecord",
     "HashingSpool",
+    "MailError",
     "Organisation",
     "Role",
     "UTCDateTime",
@@ -56,18 +69,24 @@ __all__ = [
     "get_edition",
     "get_organisation",
     "get_user_by_email",
+    "issue_calendar_token",
     "jsonable",
     "list_assignable_owners",
     "list_object_events",
     "local_now",
     "local_today",
+    "mail_domain",
     "public",
     "record_event",
     "register_init_step",
     "register_job",
     "register_nav_item",
     "render_error",
+    "revoke_calendar_token",
+    "send_mail",
     "strip_text",
+    "token_public",
+    "user_for_calendar_token",
     "utcnow",
     "verify_chain",
 ]

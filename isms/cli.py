@@ -1,10 +1,16 @@
 """The `isms` command: core commands here, features add theirs in their init_app."""
 
+import signal
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 
-from isms.db import db
+from isms.db import db, utcnow
+from isms.scheduler import build_scheduler, get_job, run_with_lease
 from isms.setup import SetupError, initialise
 
 
@@ -38,24 +44,84 @@ def run_command(host, port):
     from werkzeug.serving import run_simple
 
     from isms.org import find_organisation
-    from isms.scheduler import build_scheduler
 
     if find_organisation() is None:
         raise click.ClickException("The database is not initialised: run `isms init` first.")
-    scheduler = build_scheduler(current_app, find_organisation().timezone)
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    scheduler = threading.Thread(target=run_with_lease, args=(app, stop, _org_timezone),
+                                 name="isms-scheduler", daemon=True)
     scheduler.start()
     click.echo(f"Serving isms at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        run_simple(host, port, current_app._get_current_object(), use_reloader=False,
-                   use_debugger=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        stop.set()
+        scheduler.join(timeout=10)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the job scheduler (production: exactly one process; others wait for the lease)."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("Scheduler waiting for the lease...")
+    run_with_lease(app, stop, _org_timezone)
+
+
+def _org_timezone() -> str:
+    from isms.org import find_organisation
+
+    org = find_organisation()
+    return org.timezone if org else current_app.config["ISMS_TIMEZONE"]
+
+
+jobs_cli = AppGroup("jobs", help="Periodic jobs.")
+
+
+@jobs_cli.command("list")
+def jobs_list_command():
+    """Show the jobs and when each runs next."""
+    scheduler = build_scheduler(current_app, _org_timezone())
+    scheduler.start(paused=True)
+    try:
+        for job in scheduler.get_jobs():
+            click.echo(f"{job.id:18} next run {job.next_run_time:%Y-%m-%d %H:%M %Z}  "
+                       f"({job.trigger})")
     finally:
         scheduler.shutdown(wait=False)
+
+
+@jobs_cli.command("run")
+@click.argument("job_id")
+@click.option("--now", "now_text", default=None,
+              help="ISO-8601 time to run as; without an offset it is the organisation's time.")
+def jobs_run_command(job_id, now_text):
+    """Run one job now, or as of --now."""
+    job = get_job(current_app, job_id)
+    if job is None:
+        raise click.ClickException(f"No job {job_id}; see `isms jobs list`.")
+    now = utcnow()
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as error:
+            raise click.ClickException(f"--now is not an ISO-8601 time: {now_text}") from error
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo(_org_timezone()))
+    job.func(now)
+    click.echo(f"Ran {job_id} as of {now.isoformat()}.")
 
 
 def init_app(app) -> None:
     """Add the core commands to the app's CLI."""
     app.cli.add_command(init_command)
     app.cli.add_command(run_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(jobs_cli)
 
 
 def _make_app():

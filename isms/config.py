@@ -21,6 +21,15 @@ DEFAULTS = {
     "ISMS_S3_ENDPOINT_URL": "",
     "ISMS_S3_REGION": "us-east-1",
     "ISMS_S3_PREFIX": "evidence/",
+    "ISMS_SMTP_HOST": "localhost",
+    "ISMS_SMTP_PORT": 25,
+    "ISMS_SMTP_FROM": "isms@localhost",
+    "ISMS_SMTP_USER": "",
+    "ISMS_SMTP_PASSWORD": "",
+    "ISMS_SMTP_TLS": "none",
+    "ISMS_DIGEST_TIME": "08:00",
+    "ISMS_DUE_SOON_DAYS": 14,
+    "ISMS_SCHEDULER_LEASE_SECONDS": 30,
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }

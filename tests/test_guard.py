@@ -11,12 +11,14 @@ from isms.auth.guard import SAFE_METHODS, access_for, safe_next
 from isms.auth.models import Role, User
 from isms.db import db
 
-PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static", "controls.calendar_feed"}
+TOKEN_ONLY = {"controls.calendar_feed"}
 # Pages an owner reaches only for objects they own (the sample objects belong to a lead).
-OBJECT_CHECKED = {"controls.edit", "evidence.new_version"}
+OBJECT_CHECKED = {"controls.edit", "evidence.new_version", "controls.new_review",
+                  "controls.edit_review"}
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1, "decision": "reject",
-               "filename": "style.css"}
+               "filename": "style.css", "token": "not-a-real-token"}
 
 
 def _rules():
@@ -33,6 +35,8 @@ GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
 @pytest.fixture
 def objects(app, make_user):
     """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
+    from controls.models import ControlState, FollowUp, ReviewOutcome
+    from controls.reviews import NewFollowUp, record_review
     from evidence.maintenance import request_purge
     from evidence.models import EvidenceKind, EvidenceVersion
     from evidence.services import Content, create_item
@@ -46,9 +50,18 @@ def objects(app, make_user):
                            actor_id=lead.id, refs=[("2013", "A.5.1.1")])
         db.session.flush()
         version = db.session.scalars(select(EvidenceVersion).filter_by(item_id=item.id)).one()
-        purge = request_purge(version, "test", db.session.get(User, lead.id))
+        lead_user = db.session.get(User, lead.id)
+        purge = request_purge(version, "test", lead_user)
+        state = db.session.scalars(select(ControlState).filter_by(
+            edition="2013", control_id="A.5.1.1")).one()
+        review = record_review(
+            state, lead_user, reviewed_on=date.today(), outcome=ReviewOutcome.EFFECTIVE,
+            notes="checked", version_ids=[version.id], today=date.today(),
+            follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())])
         db.session.commit()
-        return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id}
+        follow_up_id = db.session.scalar(select(FollowUp.id).filter_by(review_id=review.id))
+        return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
+                "review_id": review.id, "follow_up_id": follow_up_id}
 
 
 def _url(app, rule, endpoint, objects):
@@ -64,6 +77,7 @@ def test_every_route_declares_who_may_use_it(rule, endpoint):
         access = access_for(endpoint)
     assert access is not None, f"{rule} ({endpoint}) has no @public or @allow declaration"
     assert access.public == (endpoint in PUBLIC_ENDPOINTS)
+    assert access.token_only == (endpoint in TOKEN_ONLY)
 
 
 @pytest.mark.parametrize("rule,endpoint,method", GUARDED)
@@ -122,6 +136,10 @@ def test_the_role_table_holds(client, login_as, role):
     login_as(role)
     for url, expected in ROLE_TABLE.items():
         assert client.get(url).status_code == expected[role], (url, role)
+
+
+def test_the_calendar_feed_needs_a_valid_token(client):
+    assert client.get("/calendar/not-a-real-token.ics").status_code == 404
 
 
 def test_public_routes_answer_without_login(client):

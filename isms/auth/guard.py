@@ -22,6 +22,8 @@ class Access:
     public: bool = False
     roles: frozenset = frozenset()
     auditor_may_write: bool = False
+    # Public, but the view must refuse any request without a valid secret token.
+    token_only: bool = False
 
 
 ALL_ROLES = frozenset(Role)
@@ -40,6 +42,11 @@ def _declare(access: Access) -> Callable:
 def public(view):
     """Declare a view reachable without login."""
     return _declare(Access(public=True))(view)
+
+
+def token_public(view):
+    """Declare a view reachable without login because a secret token in its URL guards it."""
+    return _declare(Access(public=True, token_only=True))(view)
 
 
 def allow(*roles: Role, auditor_may_write: bool = False) -> Callable:

@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     valid_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the secret in the user's calendar feed URL; empty when revoked.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def is_active(self) -> bool:

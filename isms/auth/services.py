@@ -1,5 +1,7 @@
 """Create users, check passwords, keep auditor windows consistent."""
 
+import hashlib
+import secrets
 from datetime import date, timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -113,3 +115,26 @@ def list_assignable_owners() -> list[User]:
         .where(User.is_enabled, User.role.in_([Role.OWNER, Role.LEAD]))
         .order_by(User.name, User.email)
     ))
+
+
+def issue_calendar_token(user: User) -> str:
+    """Create a new secret for the user's calendar feed (the old one stops working)."""
+    token = secrets.token_urlsafe(32)
+    user.calendar_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    record_event("user.calendar_token", "user", user.id, after={"issued": True})
+    return token
+
+
+def revoke_calendar_token(user: User) -> None:
+    """Make the user's calendar feed URL stop working."""
+    user.calendar_token_hash = None
+    record_event("user.calendar_token", "user", user.id, after={"issued": False})
+
+
+def user_for_calendar_token(token: str) -> User | None:
+    """Return the enabled user whose feed this token opens, or None."""
+    if not token or len(token) > 100:
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    user = db.session.scalars(select(User).where(User.calendar_token_hash == digest)).first()
+    return user if user is not None and user.is_enabled else None

@@ -1,0 +1,123 @@
+"""The daily digest: one email per person with what is due, overdue or expiring."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from controls.models import DigestClaim
+from controls.reviews import due_soon_days, open_follow_ups, review_statuses
+from controls.services import list_control_rows
+from evidence.api import expiring_by_owner
+from isms.api import (
+    MailError,
+    Role,
+    User,
+    db,
+    get_edition,
+    get_organisation,
+    mail_domain,
+    record_event,
+    send_mail,
+    utcnow,
+)
+
+log = logging.getLogger("isms.digest")
+
+
+@dataclass
+class DigestItems:
+    reviews: list = field(default_factory=list)  # (catalog item, ReviewStatus)
+    follow_ups: list = field(default_factory=list)
+    evidence: list = field(default_factory=list)
+    overdue_everywhere: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.reviews or self.follow_ups or self.evidence)
+
+
+def local_date_of(now: datetime, timezone: str) -> date:
+    """Return the organisation's calendar date at `now`."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
+    """Gather every person's due items in a handful of queries, whatever the number of people."""
+    rows = list_control_rows(edition)
+    statuses = review_statuses(edition, [r.state for r in rows], today)
+    digests: dict[int, DigestItems] = {}
+    overdue = 0
+    for row in rows:
+        status = statuses[row.item.control_id]
+        overdue += status.status == "overdue"
+        if status.is_due and row.state.owner_id:
+            digests.setdefault(row.state.owner_id, DigestItems()).reviews.append(
+                (row.item, status))
+    horizon = today + timedelta(days=due_soon_days())
+    for follow_up in open_follow_ups(due_by=horizon):
+        digests.setdefault(follow_up.owner_id, DigestItems()).follow_ups.append(follow_up)
+    for owner_id, summaries in expiring_by_owner(today=today).items():
+        digests.setdefault(owner_id, DigestItems()).evidence.extend(summaries)
+    for items in digests.values():
+        items.overdue_everywhere = overdue
+    return digests
+
+
+def message_id_for(user_id: int, day: date) -> str:
+    """A stable Message-ID: a resent digest is recognisably the same message."""
+    return f"<digest.{user_id}.{day:%Y%m%d}@{mail_domain()}>"
+
+
+def digest_job(now: datetime) -> None:
+    """Send today's digest to everyone with something due; safe to run again the same day."""
+    org = get_organisation()
+    today = local_date_of(now, org.timezone)
+    digests = collect_digests(org.edition, today)
+    if not digests:
+        return
+    users = db.session.scalars(select(User).where(User.id.in_(list(digests)),
+                                                  User.is_enabled)).all()
+    claims = {c.user_id: c for c in db.session.scalars(
+        select(DigestClaim).where(DigestClaim.local_date == today))}
+    sent, failed = 0, 0
+    for user in sorted(users, key=lambda u: u.id):
+        claim = claims.get(user.id)
+        if claim is not None and claim.sent_at is not None:
+            continue
+        if claim is None:
+            claim = DigestClaim(user_id=user.id, local_date=today,
+                                message_id=message_id_for(user.id, today))
+            db.session.add(claim)
+            try:
+                db.session.commit()  # claimed before sending: a crash after this retries
+            except IntegrityError:
+                db.session.rollback()
+                continue
+        try:
+            _send(user, digests[user.id], today, claim.message_id, org)
+        except MailError as error:
+            log.warning("digest for %s not sent: %s", user.email, error)
+            failed += 1
+            continue
+        claim.sent_at = utcnow()
+        db.session.commit()
+        sent += 1
+    if sent or failed:
+        record_event("digest.run", "digest", today.isoformat(), actor="system:digest",
+                     after={"sent": sent, "failed": failed})
+        db.session.commit()
+
+
+def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> None:
+    base = current_app.config["ISMS_BASE_URL"].rstrip("/")
+    context = {"user": user, "items": items, "today": today, "base": base, "org": org,
+               "catalog": get_edition(org.edition), "is_lead": user.role is Role.LEAD}
+    count = len(items.reviews) + len(items.follow_ups) + len(items.evidence)
+    send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
+                          f"({today:%d %b %Y})",
+              render_template("controls/email/digest.txt", **context),
+              render_template("controls/email/digest.html", **context), message_id)

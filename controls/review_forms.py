@@ -1,0 +1,75 @@
+"""Forms for recording a review and its follow-up actions."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from controls.forms import CheckboxesField
+from controls.models import ReviewOutcome
+from isms.api import choice_values, choices, strip_text
+
+OUTCOME_LABELS = {
+    ReviewOutcome.EFFECTIVE: "Effective",
+    ReviewOutcome.NEEDS_IMPROVEMENT: "Needs improvement",
+    ReviewOutcome.NOT_EFFECTIVE: "Not effective",
+}
+FOLLOW_UP_ROWS = 3
+
+
+class FollowUpForm(Form):
+    title = StringField("Action", validators=[Length(max=200)], filters=[strip_text])
+    owner_id = SelectField("Owner", choices=[], validate_choice=False,
+                           filters=[lambda value: value or ""])
+    due_on = DateField("Due on", validators=[Optional()])
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.title.data or self.owner_id.data or self.due_on.data)
+
+    def validate_title(self, field):
+        if not field.data and not self.is_blank:
+            raise ValidationError("Describe the action.")
+
+    def validate_owner_id(self, field):
+        if self.is_blank:
+            return
+        if not field.data:
+            raise ValidationError("A follow-up needs an owner.")
+        if field.data not in choice_values(field):
+            raise ValidationError("Choose an owner from the list.")
+
+    def validate_due_on(self, field):
+        if not field.data and not self.is_blank:
+            raise ValidationError("A follow-up needs a due date.")
+
+
+class ReviewForm(FlaskForm):
+    reviewed_on = DateField("Reviewed on", validators=[InputRequired("Give the date.")])
+    outcome = RadioField("Outcome", choices=choices(
+        (o.value, label) for o, label in OUTCOME_LABELS.items()),
+        validators=[InputRequired("Choose the outcome.")])
+    notes = TextAreaField("What was checked", validators=[Length(max=4000)],
+                          filters=[strip_text])
+    evidence_versions = CheckboxesField("Evidence looked at", choices=[], coerce=int,
+                                        description="The versions are pinned to this record.")
+    follow_ups = FieldList(FormField(FollowUpForm), min_entries=FOLLOW_UP_ROWS,
+                           max_entries=FOLLOW_UP_ROWS)
+
+    def set_owner_choices(self, owners) -> None:
+        options = choices([("", "-")] + [(str(u.id), u.display_name) for u in owners])
+        for row in self.follow_ups:
+            row.form.owner_id.choices = options
+
+
+class ReviewEditForm(FlaskForm):
+    outcome = ReviewForm.outcome
+    notes = ReviewForm.notes
