@@ -4,7 +4,14 @@ import io
 import zlib
 from datetime import timedelta
 
-from controls.models import Applicability, ImplementationStatus, Responsibility, ReviewCadence
+from controls.models import (
+    Applicability,
+    ImplementationStatus,
+    Responsibility,
+    ReviewCadence,
+    ReviewOutcome,
+)
+from controls.reviews import NewFollowUp, add_months, record_review
 from controls.services import ensure_control_states, list_control_rows, update_control
 from evidence.api import create_evidence, has_evidence
 from isms.api import (
@@ -143,6 +150,7 @@ def load_demo(org) -> None:
     _demo_decisions(users)
     if not has_evidence():
         _demo_evidence(users)
+        _demo_reviews(users)
 
 
 def _clause_owner(group: str, users) -> int:
@@ -184,3 +192,47 @@ def _demo_evidence(users) -> None:
                                            else 400),
             valid_until=None if valid_days is None else today + timedelta(days=valid_days),
             tags=tags, audit_actor="system:demo", **extra)
+
+
+OUTCOMES = (ReviewOutcome.EFFECTIVE,) * 6 + (ReviewOutcome.NEEDS_IMPROVEMENT,) * 3 + (
+    ReviewOutcome.NOT_EFFECTIVE,)
+DEMO_FOLLOW_UPS = (
+    ("A.9.2.5", "Remove the two stale IAM users found in the access review", -6),
+    ("A.12.6.1", "Patch the bastion host AMI to the current release", 9),
+    ("A.8.1.1", "Add the new laptops to the asset register", 20),
+    ("A.16.1.5", "Run the tabletop exercise for the ransomware playbook", -2),
+    ("A.7.2.2", "Chase the three people who have not completed awareness training", 5),
+)
+
+
+def _demo_reviews(users) -> None:
+    """Reviews whose next due dates fall from a month ago to four months ahead."""
+    today = local_today()
+    lead = users["lead@cloudar.example"]
+    by_id = {}
+    for row in list_control_rows(DEMO_EDITION):
+        state = row.state
+        if state.applicability is not Applicability.APPLICABLE:
+            continue
+        spread = zlib.crc32(row.item.control_id.encode())
+        if spread % 5 == 0:
+            continue  # never reviewed: first due date from the cadence
+        months = 3 if state.review_cadence is ReviewCadence.QUARTERLY else 12
+        # Next due = reviewed + cadence; aim it between 30 days ago and 90 days ahead.
+        target = today + timedelta(days=spread % 121 - 30)
+        reviewed_on = min(add_months(target, -months), today)
+        notes = (f"Checked the evidence linked to {row.item.control_id} and walked through "
+                 "the process with its owner.")
+        reviewer = next(u for u in users.values() if u.id == state.owner_id)
+        by_id[row.item.control_id] = record_review(
+            state, reviewer, reviewed_on=reviewed_on, outcome=OUTCOMES[spread % len(OUTCOMES)],
+            notes=notes, version_ids=[], follow_ups=[], today=today)
+    for control_id, title, due_in in DEMO_FOLLOW_UPS:
+        state = next(r.state for r in list_control_rows(DEMO_EDITION)
+                     if r.item.control_id == control_id)
+        record_review(state, lead, reviewed_on=today - timedelta(days=20),
+                      outcome=ReviewOutcome.NEEDS_IMPROVEMENT,
+                      notes="Spot check by the security lead found something to fix.",
+                      version_ids=[], today=today,
+                      follow_ups=[NewFollowUp(title, state.owner_id or lead.id,
+                                              today + timedelta(days=due_in))])

@@ -1,6 +1,7 @@
 """Scheduled jobs of controls: the daily digest and noticing overdue reviews."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -41,8 +42,18 @@ def _digest_time(part: int):
     return read
 
 
+def digest_time_has_passed(app, now: datetime) -> bool:
+    """Say whether today's digest time is behind us (a starting scheduler then catches up)."""
+    with app.app_context():
+        local = now.astimezone(ZoneInfo(get_organisation().timezone))
+    due = local.replace(hour=_digest_time(0)(app), minute=_digest_time(1)(app),
+                        second=_digest_time(2)(app), microsecond=0)
+    return local >= due
+
+
 def register_jobs(app) -> None:
     """Declare the digest (daily at ISMS_DIGEST_TIME, local time) and the overdue check."""
     register_job(app, "digest", digest_job, "cron", hour=_digest_time(0),
-                 minute=_digest_time(1), second=_digest_time(2))
+                 minute=_digest_time(1), second=_digest_time(2),
+                 run_at_start=digest_time_has_passed)
     register_job(app, "overdue", overdue_job, "cron", hour=0, minute=20, run_at_start=True)

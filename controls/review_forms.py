@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional
 
 from controls.forms import CheckboxesField
 from controls.models import ReviewOutcome
@@ -35,21 +35,22 @@ class FollowUpForm(Form):
     def is_blank(self) -> bool:
         return not (self.title.data or self.owner_id.data or self.due_on.data)
 
-    def validate_title(self, field):
-        if not field.data and not self.is_blank:
-            raise ValidationError("Describe the action.")
-
-    def validate_owner_id(self, field):
+    def validate(self, extra_validators=None) -> bool:
+        """A row is either empty or complete: action, owner and due date."""
+        valid = super().validate(extra_validators)
         if self.is_blank:
-            return
-        if not field.data:
-            raise ValidationError("A follow-up needs an owner.")
-        if field.data not in choice_values(field):
-            raise ValidationError("Choose an owner from the list.")
-
-    def validate_due_on(self, field):
-        if not field.data and not self.is_blank:
-            raise ValidationError("A follow-up needs a due date.")
+            return valid
+        missing = [(self.title, "Describe the action."),
+                   (self.owner_id, "A follow-up needs an owner."),
+                   (self.due_on, "A follow-up needs a due date.")]
+        for field, message in missing:
+            if not field.data and not field.errors:
+                field.errors.append(message)
+                valid = False
+        if self.owner_id.data and self.owner_id.data not in choice_values(self.owner_id):
+            self.owner_id.errors.append("Choose an owner from the list.")
+            valid = False
+        return valid
 
 
 class ReviewForm(FlaskForm):

@@ -85,10 +85,10 @@ jobs_cli = AppGroup("jobs", help="Periodic jobs.")
 @jobs_cli.command("list")
 def jobs_list_command():
     """Show the jobs and when each runs next."""
-    scheduler = build_scheduler(current_app, _org_timezone())
+    scheduler = build_scheduler(current_app, _org_timezone(), catch_up=False)
     scheduler.start(paused=True)
     try:
-        for job in scheduler.get_jobs():
+        for job in sorted(scheduler.get_jobs(), key=lambda job: job.id):
             click.echo(f"{job.id:18} next run {job.next_run_time:%Y-%m-%d %H:%M %Z}  "
                        f"({job.trigger})")
     finally:

@@ -31,7 +31,8 @@ class JobSpec:
     func: Callable  # a plain function of `now`, safe to run twice
     trigger: str
     trigger_args: dict
-    run_at_start: bool = False
+    # True, or a function of (app, now) saying whether to catch up when a scheduler starts.
+    run_at_start: bool | Callable = False
 
 
 class SchedulerLease(db.Model):
@@ -42,8 +43,8 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-def register_job(app, job_id: str, func: Callable, trigger: str, *, run_at_start: bool = False,
-                 **trigger_args) -> None:
+def register_job(app, job_id: str, func: Callable, trigger: str, *,
+                 run_at_start: bool | Callable = False, **trigger_args) -> None:
     """Declare a periodic job under a stable id (registering the same id replaces it)."""
     jobs = app.extensions.setdefault("isms.jobs", {})
     jobs[job_id] = JobSpec(job_id, func, trigger, trigger_args, run_at_start)
@@ -63,13 +64,15 @@ def trigger_args(app, job: JobSpec) -> dict:
     return {k: v(app) if callable(v) else v for k, v in job.trigger_args.items()}
 
 
-def build_scheduler(app, timezone: str):
+def build_scheduler(app, timezone: str, *, catch_up: bool = True):
     """Return a stopped APScheduler with every declared job on an in-memory job store."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone=timezone)
+    now = datetime.now(UTC)
     for job in list_jobs(app):
-        start = {"next_run_time": datetime.now(UTC)} if job.run_at_start else {}
+        wanted = job.run_at_start(app, now) if callable(job.run_at_start) else job.run_at_start
+        start = {"next_run_time": now} if catch_up and wanted else {}
         scheduler.add_job(
             _in_app_context(app, job), job.trigger, id=job.id, coalesce=True,
             max_instances=1, replace_existing=True, misfire_grace_time=3600, **start,

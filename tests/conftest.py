@@ -233,3 +233,37 @@ def storage_kind(request, app):
         app.config.update(ISMS_STORAGE="s3", ISMS_S3_BUCKET=bucket,
                           ISMS_S3_ENDPOINT_URL=request.getfixturevalue("s3_endpoint"))
     return request.param
+
+
+class Mailbox:
+    """Messages received by the loopback SMTP server, in arrival order."""
+
+    def __init__(self, delay: float = 0):
+        self.messages: list = []
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return "250 OK"
+
+    def recipients(self) -> list[str]:
+        return [m["To"] for m in self.messages]
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on loopback; the app is configured to send through it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(ISMS_SMTP_HOST="127.0.0.1", ISMS_SMTP_PORT=controller.port,
+                      ISMS_SMTP_FROM="isms@cloudar.example")
+    yield mailbox
+    controller.stop()
