@@ -1,9 +1,10 @@
 """Controls: the decision on each Annex A control, responsibility, dashboard and SoA."""
 
-from controls import review_views  # noqa: F401 (registers the review routes)
+from controls import review_views, soa_views  # noqa: F401 (they register their routes)
 from controls.cli import demo_command
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states
+from controls.soa_cli import soa_cli
 from controls.views import bp
 from isms.api import ALL_ROLES, Role, register_init_step, register_nav_item
 
@@ -12,6 +13,7 @@ def init_app(app) -> None:
     """Register the control pages, `isms demo` and the init step that creates states."""
     app.register_blueprint(bp)
     app.cli.add_command(demo_command)
+    app.cli.add_command(soa_cli)
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
                       ["controls.index", "controls.detail", "controls.edit"], position=20)
@@ -19,3 +21,5 @@ def init_app(app) -> None:
     register_jobs(app)
     register_nav_item(app, "My work", "controls.my_work", (Role.LEAD, Role.OWNER),
                       position=15)
+    register_nav_item(app, "SoA", "controls.soa", ALL_ROLES, ["controls.soa", "controls.soa_diff"],
+                      position=40)

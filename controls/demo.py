@@ -206,7 +206,7 @@ DEMO_FOLLOW_UPS = (
 
 
 def _demo_reviews(users) -> None:
-    """Reviews whose next due dates fall from a month ago to four months ahead."""
+    """Reviews whose next due dates fall from three weeks ago to four months ahead."""
     today = local_today()
     lead = users["lead@cloudar.example"]
     by_id = {}
@@ -218,8 +218,8 @@ def _demo_reviews(users) -> None:
         if spread % 5 == 0:
             continue  # never reviewed: first due date from the cadence
         months = 3 if state.review_cadence is ReviewCadence.QUARTERLY else 12
-        # Next due = reviewed + cadence; aim it between 30 days ago and 90 days ahead.
-        target = today + timedelta(days=spread % 121 - 30)
+        # Next due = reviewed + cadence; aim it between 20 days ago and 130 days ahead.
+        target = today + timedelta(days=spread % 151 - 20)
         reviewed_on = min(add_months(target, -months), today)
         notes = (f"Checked the evidence linked to {row.item.control_id} and walked through "
                  "the process with its owner.")

@@ -6,6 +6,7 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
     widgets,
 )
@@ -78,6 +79,9 @@ class ControlForm(FlaskForm):
     first_review_on = DateField(
         "First review due", validators=[Optional()],
         description="For a control not reviewed yet; empty means one cadence from today.")
+    risk_refs = StringField(
+        "Risks treated", validators=[Length(max=500)], filters=[strip_text],
+        description="Risk register ids, e.g. R-012, R-031.")
     notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)], filters=[strip_text])
 
     def validate_reasons(self, field):
@@ -111,6 +115,7 @@ class ControlForm(FlaskForm):
             "review_cadence": ReviewCadence(self.review_cadence.data),
             "first_review_on": self.first_review_on.data,
             "notes": self.notes.data,
+            "risk_refs": self.risk_refs.data,
         }
         if may_assign_owner:
             values["owner_id"] = int(self.owner_id.data) if self.owner_id.data else None

@@ -41,7 +41,7 @@ STATUS_FILTERS = {
 AUDITED_FIELDS = (
     "applicability", "inclusion_reasons", "justification", "implementation_status",
     "responsibility", "company_part", "aws_part", "owner_id", "review_cadence",
-    "first_review_on", "notes",
+    "first_review_on", "notes", "risk_refs",
 )
 EVIDENCE_FILTERS = {"none": "Missing (applicable controls)", "expired": "Expired",
                     "expiring": "Expiring soon", "current": "Current"}

@@ -116,6 +116,7 @@ HISTORY_LABELS = {
     "justification": "Justification", "implementation_status": "Status",
     "responsibility": "Responsibility", "company_part": "Company part", "aws_part": "AWS part",
     "owner_id": "Owner", "review_cadence": "Review cadence", "notes": "Notes",
+    "risk_refs": "Risks", "first_review_on": "First review due",
 }
 
 
@@ -143,6 +144,7 @@ def _form_data(state) -> dict:
         "review_cadence": state.review_cadence.value,
         "first_review_on": state.first_review_on,
         "notes": state.notes,
+        "risk_refs": state.risk_refs,
     }
 
 

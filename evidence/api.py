@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
@@ -105,6 +105,47 @@ def _summary(item, today) -> EvidenceSummary:
         version.valid_until if version else None, item.owner.display_name)
 
 
+def count_by_control(edition: str) -> dict[str, int]:
+    """Return how many live items each control has, in one grouped query."""
+    return dict(db.session.execute(
+        select(EvidenceLink.control_id, func.count(EvidenceLink.item_id))
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+        .where(EvidenceLink.edition == edition, EvidenceItem.deleted_at.is_(None))
+        .group_by(EvidenceLink.control_id)).all())
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    item: str
+    version: int
+    sha256: str
+    collected_on: date
+    valid_until: date | None
+    control_ids: str
+
+
+def evidence_register(edition: str, batch: int = 2000):
+    """Yield every live version linked to the edition's controls, streamed in batches."""
+    linked: dict[int, list[str]] = {}
+    for item_id, control_id in db.session.execute(
+            select(EvidenceLink.item_id, EvidenceLink.control_id)
+            .where(EvidenceLink.edition == edition)
+            .order_by(EvidenceLink.item_id, EvidenceLink.control_id)):
+        linked.setdefault(item_id, []).append(control_id)
+    query = (select(EvidenceItem.id, EvidenceItem.title, EvidenceVersion.number,
+                    EvidenceVersion.sha256, EvidenceVersion.collected_on,
+                    EvidenceVersion.valid_until)
+             .join(EvidenceVersion, EvidenceVersion.item_id == EvidenceItem.id)
+             .where(EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None),
+                    EvidenceItem.id.in_(select(EvidenceLink.item_id)
+                                        .where(EvidenceLink.edition == edition)))
+             .order_by(EvidenceItem.title, EvidenceItem.id, EvidenceVersion.number)
+             .execution_options(yield_per=batch))
+    for item_id, title, number, sha256, collected_on, valid_until in db.session.execute(query):
+        yield RegisterRow(title, number, sha256, collected_on, valid_until,
+                          ", ".join(linked.get(item_id, ())))
+
+
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",
@@ -118,6 +159,20 @@ def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on:
     return item.id
 
 
-__all__ = ["EVIDENCE_STATUSES", "STATUS_RANK", "EvidenceError", "EvidenceSummary", "VersionRef",
-           "create_evidence", "current_versions_for_control", "describe_versions",
-           "expiring_by_owner", "has_evidence", "list_for_control", "status_by_control"]
+__all__ = [
+    "EVIDENCE_STATUSES",
+    "STATUS_RANK",
+    "EvidenceError",
+    "EvidenceSummary",
+    "RegisterRow",
+    "VersionRef",
+    "count_by_control",
+    "create_evidence",
+    "current_versions_for_control",
+    "describe_versions",
+    "evidence_register",
+    "expiring_by_owner",
+    "has_evidence",
+    "list_for_control",
+    "status_by_control",
+]

@@ -1,0 +1,119 @@
+"""The Statement of Applicability as data: one row per control, snapshots and their diff."""
+
+from dataclasses import dataclass
+
+from controls.models import Applicability
+from controls.services import list_control_rows
+from evidence.api import count_by_control
+from isms.api import counterparts, get_edition
+
+REASON_WORDS = {"legal": "Legal", "contractual": "Contractual", "business": "Business",
+                "risk": "Risk"}
+STATUS_WORDS = {"not_started": "Not started", "planned": "Planned", "partial": "Partial",
+                "implemented": "Implemented"}
+RESPONSIBILITY_WORDS = {"company": "Company", "aws": "AWS", "shared": "Shared"}
+EVIDENCE_WORDS = {"current": "Current", "expiring": "Expiring", "expired": "Expired",
+                  "none": "None"}
+# The decision columns a snapshot keeps and a diff compares.
+DECISION_FIELDS = ("applicability", "reasons", "justification", "status", "responsibility",
+                   "company_part", "aws_part", "risk_refs")
+
+
+def soa_header(edition: str) -> list[str]:
+    """The SoA sheet's header row."""
+    return ["ID", "Clause" if edition == "2013" else "Theme", "Control", "Applicable",
+            "Inclusion reasons", "Justification", "Implementation status", "Responsibility",
+            "Company part", "AWS part", "Risk refs", "Owner", "Evidence count",
+            "Evidence status", "Last review", "Next review"]
+
+
+@dataclass(frozen=True)
+class SoaRow:
+    control_id: str
+    group: str
+    title: str
+    applicable: str
+    reasons: str
+    justification: str
+    status: str
+    responsibility: str
+    company_part: str
+    aws_part: str
+    risk_refs: str
+    owner: str
+    evidence_count: int
+    evidence_status: str
+    last_review: object
+    next_review: object
+
+    def cells(self) -> list:
+        return [self.control_id, self.group, self.title, self.applicable, self.reasons,
+                self.justification, self.status, self.responsibility, self.company_part,
+                self.aws_part, self.risk_refs, self.owner, self.evidence_count,
+                self.evidence_status, self.last_review, self.next_review]
+
+
+def soa_rows(edition: str) -> list[SoaRow]:
+    """Return one row per control of the edition, in catalog order (a fixed few queries)."""
+    counts = count_by_control(edition)
+    rows = []
+    for row in list_control_rows(edition):
+        state, item = row.state, row.item
+        applicable = {Applicability.APPLICABLE: "Yes", Applicability.EXCLUDED: "No"}.get(
+            state.applicability, "")
+        rows.append(SoaRow(
+            item.control_id, f"{item.group_id} {item.group_title}", item.title, applicable,
+            ", ".join(REASON_WORDS[r.value] for r in state.reasons), state.justification,
+            STATUS_WORDS.get(getattr(state.implementation_status, "value", ""), ""),
+            RESPONSIBILITY_WORDS[state.responsibility.value], state.company_part,
+            state.aws_part, state.risk_refs,
+            state.owner.display_name if state.owner else "",
+            counts.get(item.control_id, 0), EVIDENCE_WORDS[row.evidence],
+            row.review.last_reviewed_on if row.review else None,
+            row.review.next_due if row.review else None))
+    return rows
+
+
+def snapshot(edition: str) -> dict[str, dict]:
+    """Freeze the decision columns of every control (JSON-ready)."""
+    return {r.control_id: {
+        "applicability": r.applicable, "reasons": r.reasons, "justification": r.justification,
+        "status": r.status, "responsibility": r.responsibility,
+        "company_part": r.company_part, "aws_part": r.aws_part, "risk_refs": r.risk_refs,
+    } for r in soa_rows(edition)}
+
+
+@dataclass(frozen=True)
+class Change:
+    control_id: str
+    field: str
+    before: str
+    after: str
+
+
+def diff(before: dict, after: dict) -> list[Change]:
+    """List every decision that differs between two snapshots, control by control."""
+    changes = []
+    for control_id in sorted(set(before) | set(after), key=id_order):
+        old, new = before.get(control_id, {}), after.get(control_id, {})
+        for field in DECISION_FIELDS:
+            if old.get(field, "") != new.get(field, ""):
+                changes.append(Change(control_id, field, old.get(field, ""),
+                                      new.get(field, "")))
+    return changes
+
+
+def id_order(control_id: str) -> tuple:
+    """Sort key putting A.5.1.2 before A.5.10.1, as the standard lists them."""
+    return tuple(int(p) for p in control_id.removeprefix("A.").split(".") if p.isdigit())
+
+
+def mapping_rows(edition: str) -> list[list[str]]:
+    """Each control of the edition with its counterparts in the other edition."""
+    rows = []
+    for item in get_edition(edition).items:
+        others = counterparts(edition, item.control_id)
+        rows.append([item.control_id, item.title, ", ".join(o.control_id for o in others),
+                     "; ".join(o.title for o in others) if others else (
+                         "New in 2022" if edition == "2022" else "")])
+    return rows

@@ -1,0 +1,120 @@
+"""The SoA page, exports, issued versions and the diff between two versions."""
+
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from controls.soa import DECISION_FIELDS, diff, snapshot, soa_rows
+from controls.soa_versions import (
+    SoaError,
+    approve,
+    cover_rows,
+    get_version,
+    latest_approved,
+    list_versions,
+    pending_version,
+    submit,
+    withdraw,
+)
+from controls.soa_workbook import write_csv, write_workbook
+from controls.views import bp
+from isms.api import ALL_ROLES, Role, allow, db, get_organisation, local_today
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/soa")
+@allow(ALL_ROLES)
+def soa():
+    """The current SoA at a glance, its exports and its issued versions."""
+    edition = get_organisation().edition
+    rows = soa_rows(edition)
+    pending = pending_version()
+    changes = None
+    if pending is not None:
+        changes = diff(pending.snapshot, snapshot(edition))
+    return render_template(
+        "controls/soa.html", rows=rows, versions=list_versions(), pending=pending,
+        changed_since_submission=changes, latest=latest_approved(), edition=edition,
+        undecided=sum(not r.applicable for r in rows))
+
+
+@bp.route("/soa/export.xlsx")
+@allow(ALL_ROLES)
+def soa_export_xlsx():
+    """Download the current (draft) SoA workbook."""
+    buffer = io.BytesIO()
+    write_workbook(buffer, get_organisation().edition, cover_rows(None))
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True,
+                     download_name=f"SoA-draft-{local_today()}.xlsx")
+
+
+@bp.route("/soa/export.csv")
+@allow(ALL_ROLES)
+def soa_export_csv():
+    """Download the current SoA sheet as CSV."""
+    text = io.StringIO()
+    write_csv(text, get_organisation().edition)
+    return Response(text.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=SoA-draft-{local_today()}.csv"})
+
+
+@bp.route("/soa/submit", methods=["POST"])
+@allow(Role.LEAD)
+def soa_submit():
+    """Submit the current SoA as the next version, for a second person to approve."""
+    try:
+        version = submit(current_user, request.form.get("change_summary", ""))
+    except SoaError as error:
+        flash(str(error), "error")
+        return redirect(url_for("controls.soa"))
+    db.session.commit()
+    flash(f"Version {version.number} submitted; another lead or an admin must approve it.",
+          "success")
+    return redirect(url_for("controls.soa"))
+
+
+@bp.route("/soa/versions/<int:number>/<any(approve, withdraw):action>", methods=["POST"])
+@allow(Role.LEAD, Role.ADMIN)
+def soa_decide(number: int, action: str):
+    """Approve (freeze the workbook) or withdraw a submitted version."""
+    version = get_version(number) or abort(404)
+    try:
+        if action == "approve":
+            approve(version, current_user, request.form.get("approver_title", ""))
+        elif current_user.role is Role.LEAD:
+            withdraw(version, current_user)
+        else:
+            abort(403)
+    except SoaError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("controls.soa"))
+    db.session.commit()
+    flash(f"Version {number} {'issued' if action == 'approve' else 'withdrawn'}.", "success")
+    return redirect(url_for("controls.soa"))
+
+
+@bp.route("/soa/versions/<int:number>")
+@allow(ALL_ROLES)
+def soa_version(number: int):
+    """Download an issued version: the exact bytes approved, never rebuilt."""
+    version = get_version(number) or abort(404)
+    if version.workbook is None:
+        abort(404)
+    response = send_file(io.BytesIO(version.workbook), mimetype=XLSX, as_attachment=True,
+                         download_name=f"SoA-v{number}.xlsx", etag=version.sha256)
+    response.headers["Digest"] = f"sha-256={version.sha256}"
+    return response
+
+
+@bp.route("/soa/versions/<int:a>/diff/<int:b>")
+@allow(ALL_ROLES)
+def soa_diff(a: int, b: int):
+    """List the controls whose decisions changed between two versions."""
+    first, second = get_version(a) or abort(404), get_version(b) or abort(404)
+    changes = diff(first.snapshot, second.snapshot)
+    return render_template("controls/soa_diff.html", first=first, second=second,
+                           changes=changes, fields=DECISION_FIELDS)
