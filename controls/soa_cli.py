@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from controls.soa import soa_rows
 from controls.soa_versions import cover_rows
 from controls.soa_workbook import write_workbook
 from isms.api import EDITIONS, get_organisation
@@ -17,6 +18,8 @@ soa_cli = AppGroup("soa", help="Statement of Applicability.")
 def export_command(edition, out_path):
     """Write the current SoA workbook to a file."""
     edition = edition or get_organisation().edition
+    if not soa_rows(edition):
+        raise click.ClickException(f"No decisions are recorded for the {edition} edition.")
     with open(out_path, "wb") as out:
         write_workbook(out, edition, cover_rows(None))
     click.echo(f"Wrote the {edition} SoA to {out_path}.")

@@ -106,7 +106,7 @@ def cover_rows(version: SoaVersion | None, approver: User | None = None) -> list
         ("Approved by", f"{approver.display_name} ({version.approver_title or approver.role})"
                         if approver else ""),
         ("Approved on", version.approved_at.date() if version.approved_at else ""),
-        ("Submitted by", version.submitted_by.display_name),
+        ("Submitted by", db.session.get(User, version.submitted_by_id).display_name),
         ("Change summary", version.change_summary),
         ("SHA-256 of the previous issued version", version.previous_sha256 or "none"),
     ]

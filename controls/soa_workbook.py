@@ -137,6 +137,8 @@ def _write_summary(workbook, edition: str, rows) -> None:
         row_number += len(counts) + 2
         chart_rows = chart_rows or (start - 1, start + len(counts) - 1)
         sheet.append([])
+    if chart_rows[1] < chart_rows[0] + 1:
+        return  # nothing to chart
     chart = BarChart()
     chart.type, chart.title, chart.legend = "bar", "Implementation status", None
     chart.add_data(Reference(sheet, min_col=2, min_row=chart_rows[0], max_row=chart_rows[1]),

@@ -18,7 +18,8 @@ OBJECT_CHECKED = {"controls.edit", "evidence.new_version", "controls.new_review"
                   "controls.edit_review"}
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1, "decision": "reject",
-               "filename": "style.css", "token": "not-a-real-token"}
+               "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
+               "action": "withdraw"}
 
 
 def _rules():
@@ -37,12 +38,13 @@ def objects(app, make_user):
     """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
     from controls.models import ControlState, FollowUp, ReviewOutcome
     from controls.reviews import NewFollowUp, record_review
+    from controls.soa_versions import approve, submit
     from evidence.maintenance import request_purge
     from evidence.models import EvidenceKind, EvidenceVersion
     from evidence.services import Content, create_item
     from isms.auth.models import User
 
-    lead = make_user(Role.LEAD)
+    lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
     with app.app_context():
         item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
                            content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
@@ -60,6 +62,9 @@ def objects(app, make_user):
             follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())])
         db.session.commit()
         follow_up_id = db.session.scalar(select(FollowUp.id).filter_by(review_id=review.id))
+        version = submit(lead_user, "Sample issue")
+        approve(version, db.session.get(User, admin.id), "CEO")
+        db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id}
 
