@@ -1,6 +1,10 @@
 """Controls: the decision on each Annex A control, responsibility, dashboard and SoA."""
 
-from controls import review_views, soa_views  # noqa: F401 (they register their routes)
+from controls import (  # noqa: F401 (they register their routes)
+    review_views,
+    soa_import_views,
+    soa_views,
+)
 from controls.cli import demo_command
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states

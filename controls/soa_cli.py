@@ -4,11 +4,39 @@ import click
 from flask.cli import AppGroup
 
 from controls.soa import soa_rows
+from controls.soa_import import ImportRefused, apply_import, plan_import
 from controls.soa_versions import cover_rows
 from controls.soa_workbook import write_workbook
-from isms.api import EDITIONS, get_organisation
+from isms.api import EDITIONS, db, get_organisation
 
 soa_cli = AppGroup("soa", help="Statement of Applicability.")
+
+
+@soa_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_command(path, dry_run, as_json):
+    """Import the decisions of an SoA workbook, all or nothing, in one transaction."""
+    try:
+        plan = plan_import(path)
+    except ImportRefused as error:
+        raise click.ClickException(f"Nothing was imported: {error}") from error
+    if as_json:
+        click.echo(plan.to_json())
+    else:
+        summary = plan.summary()
+        click.echo(f"{summary['matched']} controls recognised ({summary['edition']}), "
+                   f"{len(plan.changes)} changes, {len(summary['unmatched_rows'])} rows not "
+                   f"matched, {len(summary['warnings'])} warnings.")
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}")
+    if dry_run:
+        return
+    count = apply_import(plan, None, audit_actor="system:soa-import")
+    db.session.commit()
+    if not as_json:
+        click.echo(f"Imported the decisions on {count} controls.")
 
 
 @soa_cli.command("export")

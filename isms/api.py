@@ -28,7 +28,7 @@ from isms.auth.services import (
     revoke_calendar_token,
     user_for_calendar_token,
 )
-from isms.catalog import EDITIONS, CatalogItem, Edition, counterparts, get_edition
+from isms.catalog import EDITIONS, CatalogItem, Edition, aliases, counterparts, get_edition
 from isms.core import render_error
 from isms.db import UTCDateTime, db, utcnow
 from isms.forms import choice_values, choices, form_status, strip_text
@@ -56,6 +56,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "aliases",
     "allow",
     "changes",
     "choice_values",
