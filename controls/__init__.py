@@ -8,7 +8,7 @@ from controls import (  # noqa: F401 (they register their routes)
 from controls.cli import demo_command
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states
-from controls.soa_cli import soa_cli
+from controls.soa_cli import soa_cli, transition_command
 from controls.views import bp
 from isms.api import ALL_ROLES, Role, register_init_step, register_nav_item
 
@@ -18,6 +18,7 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(demo_command)
     app.cli.add_command(soa_cli)
+    app.cli.add_command(transition_command)
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
                       ["controls.index", "controls.detail", "controls.edit"], position=20)

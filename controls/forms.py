@@ -62,6 +62,7 @@ class ControlForm(FlaskForm):
     implementation_status = SelectField(
         "Implementation status",
         choices=choices([("", "-")] + [(s.value, label) for s, label in STATUS_LABELS.items()]),
+        filters=[lambda value: value or ""],  # not sent means not set
     )
     responsibility = RadioField(
         "Responsibility",

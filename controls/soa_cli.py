@@ -1,12 +1,14 @@
 """`isms soa ...`: export (and, with the importer, import) the SoA."""
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from controls.models import Applicability
 from controls.soa import soa_rows
 from controls.soa_import import ImportRefused, apply_import, plan_import
 from controls.soa_versions import cover_rows
 from controls.soa_workbook import write_workbook
+from controls.transition import TransitionError, apply_transition, plan_transition
 from isms.api import EDITIONS, db, get_organisation
 
 soa_cli = AppGroup("soa", help="Statement of Applicability.")
@@ -51,3 +53,28 @@ def export_command(edition, out_path):
     with open(out_path, "wb") as out:
         write_workbook(out, edition, cover_rows(None))
     click.echo(f"Wrote the {edition} SoA to {out_path}.")
+
+
+@click.command("transition")
+@click.option("--to", "target", type=click.Choice(["2022"]), required=True,
+              help="The edition to move to.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@with_appcontext
+def transition_command(target, dry_run):
+    """Create the 2022 decisions from the 2013 ones (Annex B mapping) and switch edition."""
+    try:
+        plan = plan_transition()
+    except TransitionError as error:
+        raise click.ClickException(str(error)) from error
+    applicable = sum(s.get("applicability") == Applicability.APPLICABLE for s in plan.states)
+    click.echo(f"{len(plan.states)} controls for {target}: {applicable} applicable, "
+               f"{len(plan.merged)} merged from several 2013 controls.")
+    click.echo(f"{len(plan.new_controls)} new controls need a decision: "
+               f"{', '.join(plan.new_controls)}")
+    if dry_run:
+        click.echo("Dry run: nothing changed.")
+        return
+    links = apply_transition(plan, audit_actor="system:transition")
+    db.session.commit()
+    click.echo(f"The organisation now uses ISO/IEC 27001:{target}; {links} evidence links "
+               "carried over. The 2013 decisions are kept, read-only.")

@@ -18,8 +18,9 @@ from controls.soa_versions import (
     withdraw,
 )
 from controls.soa_workbook import write_csv, write_workbook
+from controls.transition import TransitionError, apply_transition, plan_transition
 from controls.views import bp
-from isms.api import ALL_ROLES, Role, allow, db, get_organisation, local_today
+from isms.api import ALL_ROLES, Role, allow, db, get_edition, get_organisation, local_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -118,3 +119,22 @@ def soa_diff(a: int, b: int):
     changes = diff(first.snapshot, second.snapshot)
     return render_template("controls/soa_diff.html", first=first, second=second,
                            changes=changes, fields=DECISION_FIELDS)
+
+
+@bp.route("/soa/transition", methods=["GET", "POST"])
+@allow(Role.LEAD)
+def soa_transition():
+    """Preview and run the move from the 2013 to the 2022 edition."""
+    try:
+        plan = plan_transition()
+    except TransitionError as error:
+        flash(str(error), "info")
+        return redirect(url_for("controls.soa"))
+    if request.method == "POST":
+        links = apply_transition(plan)
+        db.session.commit()
+        flash(f"The organisation now uses ISO/IEC 27001:2022. {len(plan.new_controls)} new "
+              f"controls need a decision; {links} evidence links were carried over.", "success")
+        return redirect(url_for("controls.index", status="undecided"))
+    catalog = get_edition("2022")
+    return render_template("controls/transition.html", plan=plan, catalog=catalog)

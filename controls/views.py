@@ -72,18 +72,23 @@ def index():
 def detail(control_id: str):
     """Show one control: catalog data, the decision, its counterparts and its history."""
     org = get_organisation()
-    row = get_control_row(org.edition, control_id) or abort(404)
-    reviews = list_reviews(org.edition, control_id, limit=REVIEWS_SHOWN)
+    edition, row = org.edition, get_control_row(org.edition, control_id)
+    if row is None:  # a decision of the edition used before the transition, kept read-only
+        edition = "2013" if org.edition == "2022" else "2022"
+        row = get_control_row(edition, control_id) or abort(404)
+    archived = edition != org.edition
+    reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
     return render_template(
-        "controls/detail.html", row=row, edition=get_edition(org.edition),
-        counterparts=counterparts(org.edition, control_id),
-        may_edit=can_edit(current_user, row.state),
+        "controls/detail.html", row=row, edition=get_edition(edition), archived=archived,
+        counterparts=counterparts(edition, control_id),
+        may_edit=can_edit(current_user, row.state) and not archived,
         warnings=exclusion_warnings(row.state),
-        history=list_object_events("control", f"{org.edition}:{control_id}"),
-        evidence=list_for_control(org.edition, control_id, limit=EVIDENCE_SHOWN),
-        may_add_evidence=current_user.role in EDITORS,
+        history=list_object_events("control", f"{edition}:{control_id}"),
+        evidence=list_for_control(edition, control_id, limit=EVIDENCE_SHOWN),
+        may_add_evidence=current_user.role in EDITORS and not archived,
         reviews=reviews, pinned=describe_versions_of(reviews),
-        may_review=can_edit(current_user, row.state), may_edit_review=may_edit_review,
+        may_review=can_edit(current_user, row.state) and not archived,
+        may_edit_review=may_edit_review,
         field_labels=HISTORY_LABELS, user_names=_user_names(),
     )
 

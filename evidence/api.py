@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.queries import items_for_control
-from evidence.services import Content, EvidenceError, create_item
+from evidence.services import Content, EvidenceError, create_item, link_controls
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
 from isms.api import db, local_today
@@ -144,6 +144,24 @@ def evidence_register(edition: str, batch: int = 2000):
     for item_id, title, number, sha256, collected_on, valid_until in db.session.execute(query):
         yield RegisterRow(title, number, sha256, collected_on, valid_until,
                           ", ".join(linked.get(item_id, ())))
+
+
+def carry_links(to_edition: str, targets: dict[str, list[str]],
+                audit_actor: str | None = None) -> int:
+    """Link every item linked to a source control also to its targets; return links added."""
+    source_edition = "2013" if to_edition == "2022" else "2022"
+    sources = db.session.execute(
+        select(EvidenceLink.item_id, EvidenceLink.control_id)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+        .where(EvidenceLink.edition == source_edition, EvidenceItem.deleted_at.is_(None))).all()
+    wanted: dict[int, list[tuple[str, str]]] = {}
+    for item_id, control_id in sources:
+        for target in targets.get(control_id, []):
+            wanted.setdefault(item_id, []).append((to_edition, target))
+    items = {i.id: i for i in db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.id.in_(list(wanted))))}
+    return sum(link_controls(items[item_id], list(dict.fromkeys(refs)), audit_actor=audit_actor)
+               for item_id, refs in wanted.items())
 
 
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,

@@ -1,0 +1,123 @@
+"""Move an organisation from the 2013 to the 2022 edition without losing a decision."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from controls.models import (
+    Applicability,
+    ControlState,
+    ImplementationStatus,
+    InclusionReason,
+    Responsibility,
+    ReviewCadence,
+)
+from controls.reviews import last_reviews, review_status
+from evidence.api import carry_links
+from isms.api import counterparts, db, get_edition, get_organisation, local_today, record_event
+
+PROGRESS = list(ImplementationStatus)  # not started < planned < partial < implemented
+FREQUENCY = [ReviewCadence.MONTHLY, ReviewCadence.QUARTERLY, ReviewCadence.HALF_YEARLY,
+             ReviewCadence.YEARLY, ReviewCadence.NONE]
+
+
+class TransitionError(ValueError):
+    """The transition cannot run; the message says why."""
+
+
+@dataclass
+class TransitionPlan:
+    states: list[dict] = field(default_factory=list)
+    new_controls: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+
+
+def _joined(sources, attribute: str) -> str:
+    texts = [(s.control_id, getattr(s, attribute)) for s in sources if getattr(s, attribute)]
+    if len(sources) == 1:
+        return texts[0][1] if texts else ""
+    return "\n".join(f"{control_id}: {text}" for control_id, text in texts)
+
+
+def merge(sources: list[ControlState], due: dict) -> dict:
+    """Combine the 2013 decisions that map onto one 2022 control."""
+    decided = [s.applicability for s in sources]
+    applicability = (Applicability.APPLICABLE if Applicability.APPLICABLE in decided else
+                     Applicability.EXCLUDED if decided and all(
+                         a is Applicability.EXCLUDED for a in decided) else None)
+    reasons = {r for s in sources for r in s.reasons}
+    statuses = [s.implementation_status for s in sources
+                if s.applicability is Applicability.APPLICABLE and s.implementation_status]
+    responsibilities = {s.responsibility for s in sources}
+    owners = Counter(s.owner_id for s in sources if s.owner_id)
+    refs = [r.strip() for s in sources for r in s.risk_refs.split(",") if r.strip()]
+    cadence = min((s.review_cadence for s in sources), key=FREQUENCY.index)
+    next_dues = [due[s.control_id] for s in sources if due.get(s.control_id)]
+    return {
+        "applicability": applicability,
+        "inclusion_reasons": ",".join(r.value for r in InclusionReason if r in reasons),
+        "justification": _joined(sources, "justification"),
+        "implementation_status": (min(statuses, key=PROGRESS.index) if statuses and
+                                  applicability is Applicability.APPLICABLE else None),
+        "responsibility": (responsibilities.pop() if len(responsibilities) == 1
+                           else Responsibility.SHARED),
+        "company_part": _joined(sources, "company_part"),
+        "aws_part": _joined(sources, "aws_part"),
+        "notes": _joined(sources, "notes"),
+        "risk_refs": ", ".join(dict.fromkeys(refs)),
+        "owner_id": owners.most_common(1)[0][0] if owners else None,
+        "review_cadence": cadence,
+        "first_review_on": min(next_dues) if next_dues else None,
+    }
+
+
+def plan_transition() -> TransitionPlan:
+    """Work out the 2022 decisions from the 2013 ones; change nothing."""
+    org = get_organisation()
+    if org.edition != "2013":
+        raise TransitionError(f"The organisation already uses the {org.edition} edition.")
+    if db.session.scalar(select(ControlState.id).filter_by(edition="2022").limit(1)):
+        raise TransitionError("Decisions for the 2022 edition already exist.")
+    old = {s.control_id: s for s in db.session.scalars(
+        select(ControlState).filter_by(edition="2013").options(joinedload(ControlState.owner)))}
+    last, today = last_reviews("2013"), local_today()
+    due = {cid: review_status(s, last.get(cid), today).next_due for cid, s in old.items()}
+    plan = TransitionPlan()
+    for item in get_edition("2022").items:
+        sources = [old[c.control_id] for c in counterparts("2022", item.control_id)
+                   if c.control_id in old]
+        if not sources:
+            plan.new_controls.append(item.control_id)
+            values = {"responsibility": Responsibility(item.default_responsibility)}
+        else:
+            values = merge(sources, due)
+            if len(sources) > 1:
+                plan.merged.append(item.control_id)
+        plan.states.append({"control_id": item.control_id,
+                            "sources": [s.control_id for s in sources], **values})
+    return plan
+
+
+def apply_transition(plan: TransitionPlan, audit_actor: str | None = None) -> int:
+    """Create the 2022 decisions, carry evidence links over and switch the edition."""
+    org = get_organisation()
+    for values in plan.states:
+        fields = {k: v for k, v in values.items() if k != "sources"}
+        db.session.add(ControlState(edition="2022", **fields))
+        record_event("control.transition", "control", f"2022:{values['control_id']}",
+                     actor=audit_actor, after={"from": values["sources"], **{
+                         k: v for k, v in fields.items() if k != "control_id"}})
+    targets: dict[str, list[str]] = {}
+    for values in plan.states:
+        for source in values["sources"]:
+            targets.setdefault(source, []).append(values["control_id"])
+    links = carry_links("2022", targets, audit_actor=audit_actor)
+    org.edition = "2022"
+    record_event("organisation.transition", "organisation", org.id, actor=audit_actor,
+                 before={"edition": "2013"},
+                 after={"edition": "2022", "controls": len(plan.states),
+                        "new_controls": plan.new_controls, "evidence_links_added": links})
+    db.session.flush()
+    return links
