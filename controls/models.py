@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from isms.api import User, UTCDateTime, db, utcnow
+from isms.api import User, UTCDateTime, db, enum_column, utcnow
 
 
 class Applicability(StrEnum):
@@ -50,11 +50,6 @@ class InclusionReason(StrEnum):
     RISK = "risk"
 
 
-def _enum(enum_cls, name, length=16):
-    return db.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=length,
-                   values_callable=lambda e: [m.value for m in e])
-
-
 class ControlState(db.Model):
     """Keyed by (edition, control id) so both editions' decisions can live side by side."""
 
@@ -65,19 +60,19 @@ class ControlState(db.Model):
     control_id: Mapped[str] = mapped_column(String(16), nullable=False)
     # None until the lead decides: a fresh tracker has nothing decided.
     applicability: Mapped[Applicability | None] = mapped_column(
-        _enum(Applicability, "applicability"))
+        enum_column(Applicability, "applicability"))
     # Canonical, comma-separated subset of InclusionReason values, in enum order.
     inclusion_reasons: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     justification: Mapped[str] = mapped_column(Text, nullable=False, default="")
     implementation_status: Mapped[ImplementationStatus | None] = mapped_column(
-        _enum(ImplementationStatus, "implementation_status"))
+        enum_column(ImplementationStatus, "implementation_status"))
     responsibility: Mapped[Responsibility] = mapped_column(
-        _enum(Responsibility, "responsibility"), nullable=False)
+        enum_column(Responsibility, "responsibility"), nullable=False)
     company_part: Mapped[str] = mapped_column(Text, nullable=False, default="")
     aws_part: Mapped[str] = mapped_column(Text, nullable=False, default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     review_cadence: Mapped[ReviewCadence] = mapped_column(
-        _enum(ReviewCadence, "review_cadence"), nullable=False, default=ReviewCadence.NONE)
+        enum_column(ReviewCadence, "review_cadence"), nullable=False, default=ReviewCadence.NONE)
     # When a never-reviewed control first falls due; afterwards: last review + cadence.
     first_review_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -127,7 +122,7 @@ class Review(db.Model):
     control_id: Mapped[str] = mapped_column(String(16), nullable=False)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    outcome: Mapped[ReviewOutcome] = mapped_column(_enum(ReviewOutcome, "review_outcome", 24),
+    outcome: Mapped[ReviewOutcome] = mapped_column(enum_column(ReviewOutcome, "review_outcome", 24),
                                                    nullable=False)
     notes: Mapped[str] = mapped_column(Text, nullable=False)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
@@ -212,7 +207,7 @@ class SoaVersion(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
     edition: Mapped[str] = mapped_column(String(4), nullable=False)
-    status: Mapped[SoaStatus] = mapped_column(_enum(SoaStatus, "soa_status"), nullable=False)
+    status: Mapped[SoaStatus] = mapped_column(enum_column(SoaStatus, "soa_status"), nullable=False)
     change_summary: Mapped[str] = mapped_column(Text, nullable=False)
     # The decision columns of every control at submission, for approval checks and diffs.
     snapshot: Mapped[dict] = mapped_column(db.JSON, nullable=False)

@@ -28,6 +28,7 @@ from isms.api import (
     db,
     get_edition,
     local_today,
+    pick_arg,
     record_event,
     utcnow,
 )
@@ -80,18 +81,14 @@ class ControlFilters:
     @classmethod
     def from_args(cls, args, group_ids) -> "ControlFilters":
         """Keep only values the list understands; anything else is ignored."""
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
         owner = (args.get("owner") or "").strip()
         return cls(
-            group=pick("group", set(group_ids)),
-            status=pick("status", STATUS_FILTERS),
-            responsibility=pick("responsibility", {r.value for r in Responsibility}),
+            group=pick_arg(args, "group", set(group_ids)),
+            status=pick_arg(args, "status", STATUS_FILTERS),
+            responsibility=pick_arg(args, "responsibility", {r.value for r in Responsibility}),
             owner=owner if owner == "none" or owner.isdigit() else "",
-            evidence=pick("evidence", set(EVIDENCE_STATUSES)),
-            review=pick("review", set(REVIEW_FILTERS)),
+            evidence=pick_arg(args, "evidence", set(EVIDENCE_STATUSES)),
+            review=pick_arg(args, "review", set(REVIEW_FILTERS)),
             q=(args.get("q") or "").strip()[:100],
         )
 

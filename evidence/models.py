@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from isms.api import User, UTCDateTime, db, utcnow
+from isms.api import User, UTCDateTime, db, enum_column, utcnow
 
 
 class EvidenceKind(StrEnum):
@@ -37,17 +37,12 @@ class PurgeStatus(StrEnum):
     REJECTED = "rejected"
 
 
-def _enum(enum_cls, name):
-    return db.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=24,
-                   values_callable=lambda e: [m.value for m in e])
-
-
 class EvidenceItem(db.Model):
     __tablename__ = "evidence_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, "evidence_kind"),
+    kind: Mapped[EvidenceKind] = mapped_column(enum_column(EvidenceKind, "evidence_kind", 24),
                                                nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -155,7 +150,7 @@ class EvidencePurge(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[PurgeStatus] = mapped_column(_enum(PurgeStatus, "purge_status"),
+    status: Mapped[PurgeStatus] = mapped_column(enum_column(PurgeStatus, "purge_status", 24),
                                                 nullable=False, default=PurgeStatus.REQUESTED)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.status import EvidenceStatus, status_filter
-from isms.api import db
+from isms.api import db, pick_arg
 
 
 @dataclass(frozen=True)
@@ -21,15 +21,11 @@ class EvidenceFilters:
     @classmethod
     def from_args(cls, args) -> "EvidenceFilters":
         """Keep only values the list understands."""
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
         owner = (args.get("owner") or "").strip()
         return cls(
             control=(args.get("control") or "").strip()[:16],
-            kind=pick("kind", {k.value for k in EvidenceKind}),
-            status=pick("status", {s.value for s in EvidenceStatus} - {"none"}),
+            kind=pick_arg(args, "kind", {k.value for k in EvidenceKind}),
+            status=pick_arg(args, "status", {s.value for s in EvidenceStatus} - {"none"}),
             owner=owner if owner.isdigit() else "",
             q=(args.get("q") or "").strip()[:100],
         )

@@ -56,6 +56,22 @@ def _content(form) -> Content:
                    url=form.url.data, text=form.text.data)
 
 
+def _save(form, work):
+    """Run a change and commit it; on failure roll back, mark the form, return the status."""
+    try:
+        result = work()
+        db.session.commit()
+    except EvidenceError as error:
+        db.session.rollback()
+        _attach(form, error)
+        return None, 200
+    except StorageError as error:
+        db.session.rollback()
+        form.form_errors.append(f"Nothing was saved: {error}.")
+        return None, 503
+    return result, 200
+
+
 def _attach(form, error: EvidenceError) -> None:
     field = getattr(form, error.field or "", None)
     (field.errors if field is not None else form.form_errors).append(str(error))
@@ -79,23 +95,18 @@ def new():
             owner_id = int(form.owner_id.data)
         try:
             refs = parse_control_refs(form.controls.data, form.with_counterparts.data)
-            item = create_item(
+        except EvidenceError as error:
+            _attach(form, error)
+        else:
+            item, status = _save(form, lambda: create_item(
                 title=form.title.data, kind=EvidenceKind(form.kind.data), owner_id=owner_id,
                 content=_content(form), collected_on=form.collected_on.data,
                 valid_until=form.valid_until.data, today=local_today(),
                 actor_id=current_user.id, description=form.description.data,
-                tags=form.tags.data, refs=refs, comment=form.comment.data)
-            db.session.commit()
-        except EvidenceError as error:
-            db.session.rollback()
-            _attach(form, error)
-        except StorageError as error:
-            db.session.rollback()
-            form.form_errors.append(f"Nothing was saved: {error}.")
-            status = 503
-        else:
-            flash(f"Evidence “{item.title}” saved.", "success")
-            return redirect(url_for("evidence.detail", item_id=item.id))
+                tags=form.tags.data, refs=refs, comment=form.comment.data))
+            if item is not None:
+                flash(f"Evidence “{item.title}” saved.", "success")
+                return redirect(url_for("evidence.detail", item_id=item.id))
     return render_template("evidence/new.html", form=form,
                            may_assign=current_user.role is Role.LEAD), max(
                                status, form_status(form))
@@ -136,19 +147,11 @@ def new_version(item_id: int):
         form.collected_on.data = local_today()
     status = 200
     if form.validate_on_submit():
-        try:
-            version = add_version(item, _content(form), collected_on=form.collected_on.data,
-                                  valid_until=form.valid_until.data, today=local_today(),
-                                  actor_id=current_user.id, comment=form.comment.data)
-            db.session.commit()
-        except EvidenceError as error:
-            db.session.rollback()
-            _attach(form, error)
-        except StorageError as error:
-            db.session.rollback()
-            form.form_errors.append(f"Nothing was saved: {error}.")
-            status = 503
-        else:
+        version, status = _save(form, lambda: add_version(
+            item, _content(form), collected_on=form.collected_on.data,
+            valid_until=form.valid_until.data, today=local_today(),
+            actor_id=current_user.id, comment=form.comment.data))
+        if version is not None:
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for("evidence.detail", item_id=item.id))
     return render_template("evidence/version_form.html", form=form, item=item), max(

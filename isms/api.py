@@ -30,8 +30,8 @@ from isms.auth.services import (
 )
 from isms.catalog import EDITIONS, CatalogItem, Edition, aliases, counterparts, get_edition
 from isms.core import render_error
-from isms.db import UTCDateTime, db, utcnow
-from isms.forms import choice_values, choices, form_status, strip_text
+from isms.db import UTCDateTime, db, enum_column, utcnow
+from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import Organisation, find_organisation, get_organisation, local_now
@@ -65,6 +65,7 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "enum_column",
     "find_organisation",
     "form_status",
     "get_edition",
@@ -77,6 +78,7 @@ __all__ = [
     "local_now",
     "local_today",
     "mail_domain",
+    "pick_arg",
     "public",
     "record_event",
     "register_init_step",

@@ -30,6 +30,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def enum_column(enum_cls, name: str, length: int = 16):
+    """A StrEnum stored as its value in a VARCHAR with a CHECK constraint (portable)."""
+    return db.Enum(enum_cls, name=name, native_enum=False, create_constraint=True,
+                   length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class UTCDateTime(TypeDecorator):
     """Store aware datetimes as UTC and always hand back aware UTC values."""
 

@@ -13,6 +13,12 @@ def strip_text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def pick_arg(args, name: str, allowed) -> str:
+    """Return a query argument if it is one of the allowed values, else an empty string."""
+    value = (args.get(name) or "").strip()
+    return value if value in allowed else ""
+
+
 def form_status(form) -> int:
     """Return the status for a rendered form: 422 when it holds errors."""
     return 422 if form.errors else 200

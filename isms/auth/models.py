@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from isms.db import UTCDateTime, db, utcnow
+from isms.db import UTCDateTime, db, enum_column, utcnow
 
 
 class Role(StrEnum):
@@ -26,11 +26,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, create_constraint=True, length=16,
-                values_callable=lambda e: [m.value for m in e]),
-        nullable=False,
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), nullable=False)
     is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Auditors only: the dates (inclusive, organisation time zone) they may log in.
