@@ -17,6 +17,7 @@ from isms.api import (
     MailError,
     Role,
     User,
+    anchor_head,
     db,
     get_edition,
     get_organisation,
@@ -100,6 +101,7 @@ def digest_job(now: datetime) -> None:
         try:
             _send(user, digests[user.id], today, claim.message_id, org)
         except MailError as error:
+            db.session.rollback()  # no anchor for a message that was not sent
             log.warning("digest for %s not sent: %s", user.email, error)
             failed += 1
             continue
@@ -116,6 +118,8 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
     base = current_app.config["ISMS_BASE_URL"].rstrip("/")
     context = {"user": user, "items": items, "today": today, "base": base, "org": org,
                "catalog": get_edition(org.edition), "is_lead": user.role is Role.LEAD}
+    if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
+        context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = len(items.reviews) + len(items.follow_ups) + len(items.evidence)
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",

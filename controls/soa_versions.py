@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from controls.models import SoaStatus, SoaVersion
 from controls.soa import snapshot
 from controls.soa_workbook import write_workbook
-from isms.api import Role, User, db, get_organisation, record_event, utcnow
+from isms.api import Role, User, anchor_head, db, get_organisation, record_event, utcnow
 
 
 class SoaError(ValueError):
@@ -70,8 +70,10 @@ def approve(version: SoaVersion, approver: User, approver_title: str) -> None:
     version.approved_by_id, version.approved_at = approver.id, utcnow()
     version.approver_title = (approver_title or "").strip() or approver.role.value
     version.previous_sha256 = previous.sha256 if previous else None
+    head = anchor_head(f"SoA version {version.number}")
     buffer = io.BytesIO()
-    write_workbook(buffer, version.edition, cover_rows(version, approver))
+    write_workbook(buffer, version.edition, cover_rows(version, approver) + [
+        ("Audit chain head at issue", f"event {head[0]}, SHA-256 {head[1]}")])
     version.workbook = buffer.getvalue()
     version.sha256 = hashlib.sha256(version.workbook).hexdigest()
     record_event("soa.approve", "soa_version", version.number, after={

@@ -2,6 +2,8 @@
 
 from isms.audit import (
     EventRecord,
+    anchor_head,
+    chain_head,
     changes,
     jsonable,
     list_object_events,
@@ -58,6 +60,8 @@ __all__ = [
     "UserError",
     "aliases",
     "allow",
+    "anchor_head",
+    "chain_head",
     "changes",
     "choice_values",
     "choices",

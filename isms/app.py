@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from isms import auth, cli, core, settings, uploads
+from isms import audit_views, auth, cli, core, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
 
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     uploads.init_app(app)
     core.init_app(app)
     app.register_blueprint(settings.bp)
+    audit_views.init_app(app)
     cli.init_app(app)
     _register_features(app)
     _template_helpers(app)
@@ -54,6 +55,7 @@ def _template_helpers(app: Flask) -> None:
                       position=90)
     register_nav_item(app, "Settings", "settings.organisation", staff, ["settings."],
                       position=95)
+    register_nav_item(app, "Audit log", "audit.index", staff, ["audit."], position=85)
 
     @app.context_processor
     def _globals():

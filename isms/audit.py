@@ -8,12 +8,13 @@ from enum import Enum
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, BigInteger, Integer, String, select, update
+from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import UTCDateTime, db, utcnow
 
 GENESIS_HASH = "0" * 64
+ADVISORY_LOCK_KEY = 27001  # serialises audit writers on PostgreSQL
 
 
 class AuditEvent(db.Model):
@@ -32,6 +33,18 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
     __table_args__ = (db.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+class AuditAnchor(db.Model):
+    """A chain head written somewhere outside the log (an issued SoA, a package, a digest)."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    written_to: Mapped[str] = mapped_column(String(128), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class AuditHead(db.Model):
@@ -96,8 +109,10 @@ def record_event(
 ) -> AuditEvent:
     """Append an event to the chain inside the current transaction (the caller commits)."""
     session = db.session
-    # Taking the head row first locks out other writers until this transaction ends,
-    # so seq stays gapless and the chain never forks.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    # Taking the head row first locks out other writers until this transaction ends (on
+    # SQLite this takes the database write lock), so seq stays gapless and never forks.
     seq, prev_hash = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
@@ -137,6 +152,8 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
 def verify_chain(batch_size: int = 5000) -> ChainReport:
     """Recompute every event's hash in order; report the first event that does not fit."""
     expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+    anchored = set(db.session.scalars(select(AuditAnchor.seq)))
+    hashes: dict[int, str] = {}  # only the anchored ones, so memory does not grow
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
     for event in db.session.scalars(query):
         if event.seq != expected_seq:
@@ -147,10 +164,37 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         if event_hash(fields) != event.hash:
             return ChainReport(count, event.seq, "content does not match its hash")
         expected_prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+        if event.seq in anchored:
+            hashes[event.seq] = event.hash
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != count or head.hash != expected_prev):
         return ChainReport(count, count + 1, "events after the last one are missing")
+    return _check_anchors(count, hashes)
+
+
+def _check_anchors(count: int, hashes: dict[int, str]) -> ChainReport:
+    """Every chain head written elsewhere must still be in the chain, with the same hash."""
+    for anchor in db.session.scalars(select(AuditAnchor).order_by(AuditAnchor.seq)):
+        if anchor.seq > count:
+            return ChainReport(count, count + 1, f"events up to {anchor.seq}, anchored in "
+                                                 f"{anchor.written_to}, are missing")
+        if hashes.get(anchor.seq) != anchor.hash:
+            return ChainReport(count, anchor.seq, f"event {anchor.seq} differs from the "
+                                                  f"head anchored in {anchor.written_to}")
     return ChainReport(count, None)
+
+
+def chain_head() -> tuple[int, str]:
+    """Return the current (seq, hash) of the chain."""
+    head = db.session.get(AuditHead, 1)
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
+def anchor_head(written_to: str) -> tuple[int, str]:
+    """Record that the current chain head is being written into a document; return it."""
+    seq, digest = chain_head()
+    db.session.add(AuditAnchor(seq=seq, hash=digest, written_to=written_to[:128]))
+    return seq, digest
 
 
 _HASHED_COLUMNS = (

@@ -24,6 +24,7 @@ from isms.setup import initialise
 
 TEST_DATABASE_URL = os.environ.get("ISMS_TEST_DATABASE_URL", "")
 KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "audit_head"}
+APPEND_ONLY = ("audit_events", "audit_anchors")
 PASSWORD = "correct horse battery staple"
 
 
@@ -80,10 +81,51 @@ def wipe_database() -> None:
             if key.constraint.use_alter:
                 db.session.execute(update(table).values({key.parent.name: None}))
     for table in reversed(db.metadata.sorted_tables):
-        if table.name not in KEPT_TABLES:
+        if table.name not in KEPT_TABLES and table.name not in APPEND_ONLY:
             db.session.execute(delete(table))
+    if db.engine.dialect.name == "postgresql":
+        # TRUNCATE does not fire the row triggers that keep the audit log append-only.
+        db.session.execute(text(f"TRUNCATE {', '.join(APPEND_ONLY)}"))
+    else:
+        with append_only_triggers_dropped():
+            for name in APPEND_ONLY:
+                db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (fixed names)
+            db.session.commit()
     db.session.execute(update(AuditHead).values(seq=0, hash=GENESIS_HASH))
     db.session.commit()
+
+
+@contextmanager
+def append_only_triggers_dropped():
+    """Take the audit log's append-only triggers away for a moment (tests only)."""
+    if db.engine.dialect.name == "postgresql":
+        for name in APPEND_ONLY:
+            db.session.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER {name}_append_only"))
+        try:
+            yield
+        finally:
+            db.session.rollback()  # whatever the block did not commit
+            for name in APPEND_ONLY:
+                db.session.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER {name}_append_only"))
+            db.session.commit()
+        return
+    db.session.commit()  # keep what the caller did so far; start on a fresh connection
+    db.session.close()
+    db.engine.dispose()
+    triggers = db.session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+        "('audit_events', 'audit_anchors')")).all()
+    for name, _ in triggers:
+        db.session.execute(text(f"DROP TRIGGER {name}"))
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        db.session.close()
+        db.engine.dispose()  # a pooled connection may still hold the old schema
+        for _, sql in triggers:
+            db.session.execute(text(sql))
+        db.session.commit()
 
 
 @pytest.fixture
