@@ -21,6 +21,7 @@ from isms.api import (
     get_edition,
     get_user_by_email,
     local_today,
+    set_auditor_scope,
 )
 
 DEMO_EDITION = "2013"
@@ -45,6 +46,7 @@ EXCLUSIONS = {
                 "employees under the secure development policy.",
 }
 UNDECIDED = {"A.18.1.5", "A.18.2.3"}
+AUDIT_SCOPE = "A.5 A.6 A.9 A.12 A.16 A.17 A.18"  # the certification audit's sample
 SCOPE = ("The information security management system of Cloudar NV covering the design, "
          "delivery and operation of AWS consulting and managed cloud services from the "
          "Ghent office and remote workplaces.")
@@ -146,6 +148,7 @@ def load_demo(org) -> None:
     """Put the Cloudar demo in place (the caller commits)."""
     org.name, org.scope = "Cloudar", SCOPE
     users = {spec[0]: _demo_user(*spec) for spec in DEMO_USERS}
+    set_auditor_scope(users["auditor@certifier.example"], AUDIT_SCOPE, DEMO_EDITION)
     ensure_control_states(DEMO_EDITION)
     _demo_decisions(users)
     if not has_evidence():

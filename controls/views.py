@@ -32,6 +32,7 @@ from isms.api import (
     get_organisation,
     list_assignable_owners,
     list_object_events,
+    may_see,
 )
 
 bp = Blueprint("controls", __name__, template_folder="templates")
@@ -57,7 +58,8 @@ def index():
     edition = get_edition(org.edition)
     filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups])
     per_page = request.args.get("per_page", type=int)
-    page = paginate(list_control_rows(org.edition, filters),
+    rows = [r for r in list_control_rows(org.edition, filters) if may_see(r.item.control_id)]
+    page = paginate(rows,
                     request.args.get("page", 1, type=int),
                     per_page if per_page in PAGE_SIZES else PAGE_SIZES[1])
     return render_template(
@@ -76,6 +78,8 @@ def detail(control_id: str):
     if row is None:  # a decision of the edition used before the transition, kept read-only
         edition = "2013" if org.edition == "2022" else "2022"
         row = get_control_row(edition, control_id) or abort(404)
+    if not may_see(control_id):
+        abort(404)  # out of an auditor's scope: as if it did not exist
     archived = edition != org.edition
     reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
     return render_template(

@@ -11,7 +11,7 @@ from evidence.models import EvidencePurge, EvidenceVersion, PurgeStatus
 from evidence.queries import get_version
 from evidence.services import EvidenceError
 from evidence.storage import get_storage
-from evidence.views import bp
+from evidence.views import _item_or_404, bp
 from isms.api import ALL_ROLES, Role, allow, db
 
 # Types a browser may label a download with; anything else goes out as octet-stream.
@@ -28,6 +28,7 @@ LABELLED_TYPES = {
 def download(item_id: int, number: int):
     """Stream a version's file as an attachment; never rendered inline."""
     version = get_version(item_id, number) or abort(404)
+    _item_or_404(item_id)  # the scope check
     if version.storage_key is None:
         abort(404)
     if version.is_purged:

@@ -34,7 +34,7 @@ class EvidenceFilters:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-def list_items(filters: EvidenceFilters, page: int, per_page: int):
+def list_items(filters: EvidenceFilters, page: int, per_page: int, visible=None):
     """Return one page of live evidence, newest first, with owners and latest versions."""
     query = (
         select(EvidenceItem)
@@ -46,6 +46,9 @@ def list_items(filters: EvidenceFilters, page: int, per_page: int):
     if filters.control:
         query = query.where(EvidenceItem.id.in_(
             select(EvidenceLink.item_id).where(EvidenceLink.control_id == filters.control)))
+    if visible is not None:  # an auditor sees evidence of the controls in scope only
+        query = query.where(EvidenceItem.id.in_(
+            select(EvidenceLink.item_id).where(EvidenceLink.control_id.in_(list(visible)))))
     if filters.kind:
         query = query.where(EvidenceItem.kind == EvidenceKind(filters.kind))
     if filters.status:

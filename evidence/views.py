@@ -30,6 +30,7 @@ from isms.api import (
     list_assignable_owners,
     list_object_events,
     local_today,
+    visible_control_ids,
 )
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence", template_folder="templates")
@@ -41,7 +42,8 @@ PER_PAGE = 50
 def index():
     """List live evidence with filters and pages."""
     filters = EvidenceFilters.from_args(request.args)
-    page = list_items(filters, request.args.get("page", 1, type=int), PER_PAGE)
+    page = list_items(filters, request.args.get("page", 1, type=int), PER_PAGE,
+                      visible_control_ids())
     return render_template(
         "evidence/index.html", page=page, filters=filters, today=local_today(),
         links=links_by_item([i.id for i in page.items]), owners=list_assignable_owners(),
@@ -113,7 +115,11 @@ def new():
 
 
 def _item_or_404(item_id: int):
-    return get_item(item_id) or abort(404)
+    item = get_item(item_id) or abort(404)
+    visible = visible_control_ids()
+    if visible is not None and not any(link.control_id in visible for link in item.links):
+        abort(404)  # out of an auditor's scope
+    return item
 
 
 def _changeable_item(item_id: int):

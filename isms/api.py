@@ -20,6 +20,7 @@ from isms.auth.guard import (
     token_public,
 )
 from isms.auth.models import Role, User
+from isms.auth.scope import may_see, set_auditor_scope, visible_control_ids
 from isms.auth.services import (
     UserError,
     count_non_demo_users,
@@ -82,6 +83,7 @@ __all__ = [
     "local_now",
     "local_today",
     "mail_domain",
+    "may_see",
     "pick_arg",
     "public",
     "record_event",
@@ -91,9 +93,11 @@ __all__ = [
     "render_error",
     "revoke_calendar_token",
     "send_mail",
+    "set_auditor_scope",
     "strip_text",
     "token_public",
     "user_for_calendar_token",
     "utcnow",
     "verify_chain",
+    "visible_control_ids",
 ]

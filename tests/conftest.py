@@ -17,9 +17,11 @@ from isms import create_app
 from isms.app import MIGRATIONS
 from isms.audit import GENESIS_HASH, AuditHead
 from isms.auth.models import Role
+from isms.auth.scope import set_auditor_scope
 from isms.auth.services import create_user
 from isms.catalog.loader import load_catalog
 from isms.db import db
+from isms.org import get_organisation
 from isms.setup import initialise
 
 TEST_DATABASE_URL = os.environ.get("ISMS_TEST_DATABASE_URL", "")
@@ -180,7 +182,8 @@ def make_user(app):
     """Create a committed user and return its id, email and password."""
     counter = iter(range(1, 10_000))
 
-    def make(role: Role | str = Role.OWNER, email: str | None = None, **kwargs) -> UserInfo:
+    def make(role: Role | str = Role.OWNER, email: str | None = None, scope: str = "all",
+             **kwargs) -> UserInfo:
         role = Role(role)
         email = email or f"{role.value}{next(counter)}@example.com"
         with app.app_context():
@@ -188,6 +191,8 @@ def make_user(app):
                 kwargs.setdefault("valid_from", date.today() - timedelta(days=1))
                 kwargs.setdefault("valid_until", date.today() + timedelta(days=10))
             user = create_user(email, role, PASSWORD, actor="system:test", **kwargs)
+            if role is Role.AUDITOR:
+                set_auditor_scope(user, scope, get_organisation().edition)
             db.session.commit()
             return UserInfo(user.id, user.email, role)
 

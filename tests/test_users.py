@@ -34,7 +34,8 @@ def test_the_lead_may_invite_auditors_only(app, client, login_as):
     client.post("/users/new", data={
         "email": "auditor@certifier.example", "role": "auditor",
         "password": "a long enough password",
-        "valid_from": start.isoformat(), "valid_until": (start + timedelta(days=4)).isoformat()})
+        "valid_from": start.isoformat(), "valid_until": (start + timedelta(days=4)).isoformat(),
+        "scope": "all"})
     auditor = _user(app, "auditor@certifier.example")
     assert auditor.role is Role.AUDITOR
     assert (auditor.valid_from, auditor.valid_until) == (start, start + timedelta(days=4))

@@ -26,7 +26,25 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(enforce)
+    app.after_request(record_auditor_reads)
     app.cli.add_command(user_cli)
 
 
 __all__ = ["Role", "User", "init_app"]
+
+
+def record_auditor_reads(response):
+    """Every page an auditor reads and every file they download is an audit event."""
+    from flask import request
+    from flask_login import current_user
+
+    from isms.audit import record_event
+
+    if (request.method == "GET" and response.status_code == 200 and request.endpoint
+            and request.endpoint != "static" and current_user.is_authenticated
+            and current_user.role is Role.AUDITOR):
+        download = "attachment" in response.headers.get("Content-Disposition", "")
+        record_event("auditor.download" if download else "auditor.view", "page",
+                     request.full_path.rstrip("?")[:128])
+        db.session.commit()
+    return response

@@ -7,8 +7,10 @@ from flask.cli import AppGroup
 
 from isms.auth.guard import local_today
 from isms.auth.models import Role
+from isms.auth.scope import ScopeError, expand_scope, set_scope
 from isms.auth.services import UserError, create_user
 from isms.db import db
+from isms.org import get_organisation
 
 user_cli = AppGroup("user", help="Manage users.")
 
@@ -19,8 +21,10 @@ user_cli = AppGroup("user", help="Manage users.")
 @click.option("--name", default="", help="Display name.")
 @click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="Auditors: first day.")
 @click.option("--valid-until", type=click.DateTime(["%Y-%m-%d"]), help="Auditors: last day.")
+@click.option("--scope", default="all", show_default=True,
+              help="Auditors: 'all', or clauses, themes and controls (A.9, A.12.4, ...).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_command(email, role, name, valid_from, valid_until, password_stdin):
+def create_command(email, role, name, valid_from, valid_until, scope, password_stdin):
     """Create a user; auditors get a window (default: today to 30 days ahead)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -32,7 +36,9 @@ def create_command(email, role, name, valid_from, valid_until, password_stdin):
             valid_from=valid_from.date() if valid_from else None,
             valid_until=valid_until.date() if valid_until else None, today=local_today(),
         )
-    except UserError as error:
+        if user.role is Role.AUDITOR:
+            set_scope(user, expand_scope(scope, get_organisation().edition))
+    except (UserError, ScopeError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()

@@ -33,6 +33,9 @@ class UserForm(FlaskForm):
                            description="Auditors only. Defaults to today.")
     valid_until = DateField("Access until", validators=[Optional()],
                             description="Auditors only. Defaults to 30 days after the start.")
+    scope = StringField("Scope", validators=[Length(max=2000)], filters=[strip_text],
+                        description="Auditors only: 'all', or clauses, themes and controls "
+                                    "such as A.9, A.12.4, A.18.1.3.")
 
     def validate_valid_until(self, field):
         if field.data and self.valid_from.data and field.data < self.valid_from.data:

@@ -6,6 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from isms.auth.forms import LoginForm, UserForm
 from isms.auth.guard import ALL_ROLES, allow, local_today, public, safe_next
 from isms.auth.models import Role, User
+from isms.auth.scope import ScopeError, expand_scope, scope_of, set_scope
 from isms.auth.services import (
     UserError,
     create_user,
@@ -17,6 +18,7 @@ from isms.auth.services import (
 from isms.db import db
 from isms.forms import choices, form_status
 from isms.nav import home_url
+from isms.org import get_organisation
 
 bp = Blueprint("auth", __name__)
 
@@ -61,7 +63,9 @@ def logout():
 @allow(Role.ADMIN, Role.LEAD)
 def users():
     """List users; admins manage everyone, the lead invites auditors."""
-    return render_template("auth/users.html", users=list_users())
+    users = list_users()
+    scopes = {u.id: len(scope_of(u.id)) for u in users if u.role is Role.AUDITOR}
+    return render_template("auth/users.html", users=users, scopes=scopes)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -73,12 +77,18 @@ def new_user():
         form.role.choices = choices([(Role.AUDITOR.value, "Auditor")])
     if form.validate_on_submit():
         try:
+            scope = (expand_scope(form.scope.data, get_organisation().edition)
+                     if form.role.data == Role.AUDITOR.value else [])
             user = create_user(
                 form.email.data, Role(form.role.data), form.password.data, name=form.name.data,
                 valid_from=form.valid_from.data, valid_until=form.valid_until.data,
                 today=local_today(),
             )
+            set_scope(user, scope)
+        except ScopeError as error:
+            form.scope.errors.append(str(error))
         except UserError as error:
+            db.session.rollback()
             form.email.errors.append(str(error))
         else:
             db.session.commit()
