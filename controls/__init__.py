@@ -8,8 +8,9 @@ from controls import (  # noqa: F401 (they register their routes)
 from controls.cli import demo_command
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states
-from controls.soa_cli import soa_cli, transition_command
+from controls.soa_cli import package_command, soa_cli, transition_command
 from controls.views import bp
+from evidence.api import cli_group
 from isms.api import ALL_ROLES, Role, register_init_step, register_nav_item
 
 
@@ -19,6 +20,7 @@ def init_app(app) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(soa_cli)
     app.cli.add_command(transition_command)
+    cli_group().add_command(package_command)  # as `isms evidence package`
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
                       ["controls.index", "controls.detail", "controls.edit"], position=20)

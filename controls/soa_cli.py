@@ -4,12 +4,13 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from controls.models import Applicability
+from controls.package import stream_package
 from controls.soa import soa_rows
 from controls.soa_import import ImportRefused, apply_import, plan_import
 from controls.soa_versions import cover_rows
 from controls.soa_workbook import write_workbook
 from controls.transition import TransitionError, apply_transition, plan_transition
-from isms.api import EDITIONS, db, get_organisation
+from isms.api import EDITIONS, anchor_head, db, get_edition, get_organisation
 
 soa_cli = AppGroup("soa", help="Statement of Applicability.")
 
@@ -78,3 +79,24 @@ def transition_command(target, dry_run):
     db.session.commit()
     click.echo(f"The organisation now uses ISO/IEC 27001:{target}; {links} evidence links "
                "carried over. The 2013 decisions are kept, read-only.")
+
+
+@click.command("package")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--controls", "control_list", default="",
+              help="Comma-separated control ids (default: every control of the edition).")
+@with_appcontext
+def package_command(out_path, control_list):
+    """Write the offline evidence package (files, manifest, SoA, SHA256SUMS) to a zip."""
+    edition = get_organisation().edition
+    known = [i.control_id for i in get_edition(edition).items]
+    wanted = [c.strip() for c in control_list.split(",") if c.strip()] or known
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise click.ClickException(f"Not {edition} controls: {', '.join(unknown)}")
+    head = anchor_head(f"package file {out_path}")
+    db.session.commit()
+    with open(out_path, "wb") as out:
+        for chunk in stream_package(edition, wanted, head, get_organisation().name):
+            out.write(chunk)
+    click.echo(f"Wrote the evidence package for {len(wanted)} controls to {out_path}.")

@@ -2,9 +2,20 @@
 
 import io
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
+from controls.package import stream_package
 from controls.soa import DECISION_FIELDS, diff, snapshot, soa_rows
 from controls.soa_versions import (
     SoaError,
@@ -20,7 +31,19 @@ from controls.soa_versions import (
 from controls.soa_workbook import write_csv, write_workbook
 from controls.transition import TransitionError, apply_transition, plan_transition
 from controls.views import bp
-from isms.api import ALL_ROLES, Role, allow, db, get_edition, get_organisation, local_today
+from isms.api import (
+    ALL_ROLES,
+    Role,
+    allow,
+    anchor_head,
+    db,
+    get_edition,
+    get_organisation,
+    local_today,
+    record_event,
+    utcnow,
+    visible_control_ids,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -138,3 +161,22 @@ def soa_transition():
         return redirect(url_for("controls.index", status="undecided"))
     catalog = get_edition("2022")
     return render_template("controls/transition.html", plan=plan, catalog=catalog)
+
+
+@bp.route("/audit-package.zip")
+@allow(ALL_ROLES)
+def audit_package():
+    """Everything in scope for offline review: evidence files, manifest, SoA, checksums."""
+    org = get_organisation()
+    edition, org_name = org.edition, org.name
+    visible = visible_control_ids()
+    control_ids = [i.control_id for i in get_edition(edition).items
+                   if visible is None or i.control_id in visible]
+    head = anchor_head(f"audit package for user {current_user.id} at {utcnow():%Y-%m-%d %H:%M}")
+    record_event("package.build", "audit_package", current_user.id,
+                 after={"controls": len(control_ids), "chain_seq": head[0]})
+    db.session.commit()
+    return Response(stream_with_context(stream_package(edition, control_ids, head, org_name)),
+                    mimetype="application/zip", headers={
+                        "Content-Disposition": f"attachment; filename=evidence-package-"
+                                               f"{local_today()}.zip"})

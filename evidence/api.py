@@ -11,6 +11,7 @@ from evidence.queries import items_for_control
 from evidence.services import Content, EvidenceError, create_item, link_controls
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
+from evidence.storage import get_storage
 from isms.api import db, local_today
 
 EVIDENCE_STATUSES = tuple(s.value for s in EvidenceStatus)
@@ -164,6 +165,42 @@ def carry_links(to_edition: str, targets: dict[str, list[str]],
                for item_id, refs in wanted.items())
 
 
+@dataclass(frozen=True)
+class PackageEntry:
+    control_id: str
+    item_id: int
+    item: str
+    version: int
+    sha256: str
+    storage_key: str | None
+    file_name: str | None
+    text: str | None
+    collected_on: date
+    valid_until: date | None
+
+
+def package_entries(edition: str, control_ids):
+    """Yield every live version linked to the given controls, one row per control link."""
+    query = (select(EvidenceLink.control_id, EvidenceItem.id, EvidenceItem.title,
+                    EvidenceVersion.number, EvidenceVersion.sha256, EvidenceVersion.storage_key,
+                    EvidenceVersion.file_name, EvidenceVersion.text_content,
+                    EvidenceVersion.collected_on, EvidenceVersion.valid_until)
+             .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+             .join(EvidenceVersion, EvidenceVersion.item_id == EvidenceItem.id)
+             .where(EvidenceLink.edition == edition,
+                    EvidenceLink.control_id.in_(list(control_ids)),
+                    EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None))
+             .order_by(EvidenceLink.control_id, EvidenceItem.id, EvidenceVersion.number)
+             .execution_options(yield_per=1000))
+    for row in db.session.execute(query):
+        yield PackageEntry(*row)
+
+
+def open_blob(key: str):
+    """Open a stored file for reading (the caller closes it)."""
+    return get_storage().open(key)
+
+
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",
@@ -194,3 +231,10 @@ __all__ = [
     "list_for_control",
     "status_by_control",
 ]
+
+
+def cli_group():
+    """The `isms evidence` command group, so other packages can add to it."""
+    from evidence.cli import evidence_cli
+
+    return evidence_cli
