@@ -1,6 +1,7 @@
 """Controls: the decision on each Annex A control, responsibility, dashboard and SoA."""
 
 from controls import (  # noqa: F401 (they register their routes)
+    request_views,
     review_views,
     soa_import_views,
     soa_views,
@@ -28,5 +29,7 @@ def init_app(app) -> None:
     register_jobs(app)
     register_nav_item(app, "My work", "controls.my_work", (Role.LEAD, Role.OWNER),
                       position=15)
+    register_nav_item(app, "Requests", "controls.requests_list", ALL_ROLES,
+                      ["controls.requests_list"], position=35)
     register_nav_item(app, "SoA", "controls.soa", ALL_ROLES, ["controls.soa", "controls.soa_diff"],
                       position=40)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from controls.models import DigestClaim
+from controls.requests import open_requests_by_owner
 from controls.reviews import due_soon_days, open_follow_ups, review_statuses
 from controls.services import list_control_rows
 from evidence.api import expiring_by_owner
@@ -35,10 +36,11 @@ class DigestItems:
     reviews: list = field(default_factory=list)  # (catalog item, ReviewStatus)
     follow_ups: list = field(default_factory=list)
     evidence: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.reviews or self.follow_ups or self.evidence)
+        return bool(self.reviews or self.follow_ups or self.evidence or self.requests)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -63,6 +65,8 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
         digests.setdefault(follow_up.owner_id, DigestItems()).follow_ups.append(follow_up)
     for owner_id, summaries in expiring_by_owner(today=today).items():
         digests.setdefault(owner_id, DigestItems()).evidence.extend(summaries)
+    for owner_id, requests in open_requests_by_owner().items():
+        digests.setdefault(owner_id, DigestItems()).requests.extend(requests)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
@@ -120,7 +124,8 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
                "catalog": get_edition(org.edition), "is_lead": user.role is Role.LEAD}
     if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
-    count = len(items.reviews) + len(items.follow_ups) + len(items.evidence)
+    count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
+             + len(items.requests))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",
               render_template("controls/email/digest.txt", **context),

@@ -222,3 +222,42 @@ class SoaVersion(db.Model):
 
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id], lazy="raise")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id], lazy="raise")
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class EvidenceRequest(db.Model):
+    """An auditor's request for evidence on one control ("provided by client" list)."""
+
+    __tablename__ = "evidence_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition: Mapped[str] = mapped_column(String(4), nullable=False)
+    control_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    auditor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus, "request_status"),
+                                                  nullable=False, default=RequestStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    answer: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ids of the evidence items given in answer (evidence is known here only by id).
+    evidence_item_ids: Mapped[list] = mapped_column(db.JSON, nullable=False, default=list)
+
+    auditor: Mapped[User] = relationship(foreign_keys=[auditor_id], lazy="raise")
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
+
+    __table_args__ = (
+        ForeignKeyConstraint(["edition", "control_id"],
+                             ["catalog_controls.edition", "catalog_controls.control_id"]),
+    )

@@ -201,6 +201,15 @@ def open_blob(key: str):
     return get_storage().open(key)
 
 
+def link_items_to_control(item_ids, edition: str, control_id: str) -> int:
+    """Link live items to a control; return how many of the ids were live items."""
+    items = list(db.session.scalars(select(EvidenceItem).where(
+        EvidenceItem.id.in_(list(item_ids)), EvidenceItem.deleted_at.is_(None))))
+    for item in items:
+        link_controls(item, [(edition, control_id)])
+    return len(items)
+
+
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",

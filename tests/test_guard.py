@@ -40,6 +40,7 @@ GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
 def objects(app, make_user):
     """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
     from controls.models import ControlState, FollowUp, ReviewOutcome
+    from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
     from controls.soa_versions import approve, submit
     from evidence.maintenance import request_purge
@@ -65,11 +66,14 @@ def objects(app, make_user):
             follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())])
         db.session.commit()
         follow_up_id = db.session.scalar(select(FollowUp.id).filter_by(review_id=review.id))
+        auditor = db.session.get(User, make_user(Role.AUDITOR).id)
+        evidence_request = create_request(state, auditor, "Show me", date.today(), date.today())
         version = submit(lead_user, "Sample issue")
         approve(version, db.session.get(User, admin.id), "CEO")
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
-                "review_id": review.id, "follow_up_id": follow_up_id}
+                "review_id": review.id, "follow_up_id": follow_up_id,
+                "request_id": evidence_request.id}
 
 
 def _url(app, rule, endpoint, objects):
