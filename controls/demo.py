@@ -229,13 +229,13 @@ def _demo_reviews(users) -> None:
         reviewer = next(u for u in users.values() if u.id == state.owner_id)
         by_id[row.item.control_id] = record_review(
             state, reviewer, reviewed_on=reviewed_on, outcome=OUTCOMES[spread % len(OUTCOMES)],
-            notes=notes, version_ids=[], follow_ups=[], today=today)
+            notes=notes, version_ids=[], follow_ups=[], today=today, audit_actor="system:demo")
     for control_id, title, due_in in DEMO_FOLLOW_UPS:
         state = next(r.state for r in list_control_rows(DEMO_EDITION)
                      if r.item.control_id == control_id)
         record_review(state, lead, reviewed_on=today - timedelta(days=20),
                       outcome=ReviewOutcome.NEEDS_IMPROVEMENT,
                       notes="Spot check by the security lead found something to fix.",
-                      version_ids=[], today=today,
+                      version_ids=[], today=today, audit_actor="system:demo",
                       follow_ups=[NewFollowUp(title, state.owner_id or lead.id,
                                               today + timedelta(days=due_in))])

@@ -116,7 +116,7 @@ class NewFollowUp:
 
 def record_review(state: ControlState, reviewer: User, *, reviewed_on: date,
                   outcome: ReviewOutcome, notes: str, version_ids, follow_ups, today: date,
-                  corrects: Review | None = None) -> Review:
+                  corrects: Review | None = None, audit_actor: str | None = None) -> Review:
     """Record a review with its pinned evidence versions and follow-ups (caller commits)."""
     if reviewed_on > today:
         raise ReviewError("A review cannot be dated in the future.", "reviewed_on")
@@ -133,7 +133,8 @@ def record_review(state: ControlState, reviewer: User, *, reviewed_on: date,
         db.session.add(FollowUp(review_id=review.id, title=item.title, owner_id=item.owner_id,
                                 due_on=item.due_on))
     db.session.flush()
-    record_event("review.create", "control", f"{state.edition}:{state.control_id}", after={
+    record_event("review.create", "control", f"{state.edition}:{state.control_id}",
+                 actor=audit_actor, after={
         "review_id": review.id, "reviewed_on": reviewed_on, "outcome": outcome,
         "evidence_versions": sorted(set(version_ids)), "corrects": review.corrects_id,
         "follow_ups": [{"title": f.title, "owner_id": f.owner_id, "due_on": f.due_on}

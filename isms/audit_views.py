@@ -17,7 +17,7 @@ from isms.db import db
 from isms.org import local_now
 
 bp = Blueprint("audit", __name__)
-PER_PAGE = 100
+PER_PAGE = 50
 audit_cli = AppGroup("audit", help="The audit log.")
 
 
