@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
+from werkzeug.serving import run_simple
 
 from isms.db import db, utcnow
+from isms.org import find_organisation
 from isms.scheduler import build_scheduler, get_job, run_with_lease
 from isms.setup import SetupError, initialise
 
@@ -41,10 +43,6 @@ def init_command(edition, name):
 @with_appcontext
 def run_command(host, port):
     """Serve the tracker in one process (no reloader) with its scheduler in-process."""
-    from werkzeug.serving import run_simple
-
-    from isms.org import find_organisation
-
     if find_organisation() is None:
         raise click.ClickException("The database is not initialised: run `isms init` first.")
     app = current_app._get_current_object()
@@ -73,8 +71,6 @@ def scheduler_command():
 
 
 def _org_timezone() -> str:
-    from isms.org import find_organisation
-
     org = find_organisation()
     return org.timezone if org else current_app.config["ISMS_TIMEZONE"]
 

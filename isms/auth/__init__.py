@@ -1,7 +1,9 @@
 """Users, roles, login and the guard that every request passes."""
 
-from flask_login import LoginManager
+from flask import request
+from flask_login import LoginManager, current_user
 
+from isms.audit import record_event
 from isms.auth.cli import user_cli
 from isms.auth.guard import enforce
 from isms.auth.models import Role, User
@@ -35,11 +37,6 @@ __all__ = ["Role", "User", "init_app"]
 
 def record_auditor_reads(response):
     """Every page an auditor reads and every file they download is an audit event."""
-    from flask import request
-    from flask_login import current_user
-
-    from isms.audit import record_event
-
     if (request.method == "GET" and response.status_code == 200 and request.endpoint
             and request.endpoint != "static" and current_user.is_authenticated
             and current_user.role is Role.AUDITOR):
