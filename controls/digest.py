@@ -79,6 +79,9 @@ def message_id_for(user_id: int, day: date) -> str:
 
 def digest_job(now: datetime) -> None:
     """Send today's digest to everyone with something due; safe to run again the same day."""
+    if not current_app.config["ISMS_SMTP_HOST"]:
+        log.info("no mail server configured (ISMS_SMTP_HOST); the digest was not sent")
+        return
     org = get_organisation()
     today = local_date_of(now, org.timezone)
     digests = collect_digests(org.edition, today)

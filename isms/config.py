@@ -22,7 +22,7 @@ DEFAULTS = {
     "ISMS_S3_ENDPOINT_URL": "",
     "ISMS_S3_REGION": "us-east-1",
     "ISMS_S3_PREFIX": "evidence/",
-    "ISMS_SMTP_HOST": "localhost",
+    "ISMS_SMTP_HOST": "",  # empty: no mail server configured, digests are not sent
     "ISMS_SMTP_PORT": 25,
     "ISMS_SMTP_FROM": "isms@localhost",
     "ISMS_SMTP_USER": "",

@@ -121,6 +121,15 @@ def test_nothing_due_means_no_email(app, smtp):
     assert smtp.messages == []
 
 
+def test_without_a_mail_server_the_digest_claims_and_sends_nothing(app, runner, smtp):
+    _demo(runner)
+    app.config["ISMS_SMTP_HOST"] = ""
+    assert runner.invoke(args=["jobs", "run", "digest", "--now", _morning()]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalars(select(DigestClaim)).all() == []
+    assert smtp.messages == []
+
+
 def test_jobs_run_refuses_an_unknown_job_and_a_bad_time(runner):
     assert "No job nope" in runner.invoke(args=["jobs", "run", "nope"]).output
     assert "not an ISO-8601 time" in runner.invoke(
