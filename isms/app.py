@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from isms import audit_views, auth, cli, core, settings, uploads
+from isms import audit_views, auth, cli, core, security, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
 
@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     auth.init_app(app)  # the guard runs before CSRF so anonymous requests meet the login page
+    security.init_app(app)
     csrf.init_app(app)
     uploads.init_app(app)
     core.init_app(app)

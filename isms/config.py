@@ -31,6 +31,7 @@ DEFAULTS = {
     "ISMS_DIGEST_TIME": "08:00",
     "ISMS_DUE_SOON_DAYS": 14,
     "ISMS_SCHEDULER_LEASE_SECONDS": 30,
+    "ISMS_IDLE_MINUTES": 30,
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }
