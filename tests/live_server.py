@@ -6,12 +6,14 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import requests
 
 from tests.conftest import free_port
@@ -113,3 +115,24 @@ def open_upload(server: LiveServer, session: requests.Session, head: bytes, tail
     conn.endheaders()
     conn.send(head)
     return conn
+
+
+def peak_rss_during(pid: int, work) -> tuple[int, int]:
+    """Run `work` while sampling the process's RSS; return (baseline, peak) in bytes."""
+    process = psutil.Process(pid)
+    baseline, peak, done = process.memory_info().rss, 0, threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        work()
+    finally:
+        done.set()
+        sampler.join()
+    return baseline, peak

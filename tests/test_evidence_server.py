@@ -2,38 +2,15 @@
 
 import hashlib
 import subprocess
-import threading
 import time
 
-import psutil
 import pytest
 
 from tests.conftest import free_port
-from tests.live_server import live_server, multipart_parts, open_upload
+from tests.live_server import live_server, multipart_parts, open_upload, peak_rss_during
 
 pytestmark = pytest.mark.slow
 MIB = 1024 * 1024
-
-
-def _peak_rss_during(pid: int, work) -> tuple[int, int]:
-    """Run `work` while sampling the process's RSS; return (baseline, peak) in bytes."""
-    process = psutil.Process(pid)
-    baseline, peak, done = process.memory_info().rss, 0, threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, process.memory_info().rss)
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        work()
-    finally:
-        done.set()
-        sampler.join()
-    return baseline, peak
 
 
 def _assert_clean_after_sweep(server) -> None:
@@ -74,7 +51,7 @@ def test_a_200_mib_upload_streams_with_flat_memory_and_the_right_hash(tmp_path):
             response = conn.getresponse()
             result["status"], result["location"] = response.status, response.getheader("Location")
 
-        baseline, peak = _peak_rss_during(server.process.pid, upload)
+        baseline, peak = peak_rss_during(server.process.pid, upload)
         assert result["status"] == 302 and "/evidence/" in result["location"]
         assert peak - baseline < 32 * MIB, f"RSS grew by {(peak - baseline) / MIB:.1f} MiB"
         stored = server.query(

@@ -5,16 +5,13 @@ import hashlib
 import io
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 
-import psutil
 import pytest
 
 from isms.auth.models import Role
 from tests.evidence_helpers import upload_form
-from tests.live_server import live_server
+from tests.live_server import live_server, peak_rss_during
 
 
 def _unzip(data: bytes, folder) -> zipfile.ZipFile:
@@ -104,25 +101,16 @@ def test_a_package_of_1000_versions_streams_with_flat_memory(tmp_path):
         assert done.returncode == 0, done.stderr
         session = server.login()
         session.get(server.base + "/controls")  # warm up
-        process = psutil.Process(server.process.pid)
-        baseline, peak, stop = process.memory_info().rss, 0, threading.Event()
-
-        def sample():
-            nonlocal peak
-            while not stop.is_set():
-                peak = max(peak, process.memory_info().rss)
-                time.sleep(0.01)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
         target = tmp_path / "package.zip"
-        with session.get(server.base + "/audit-package.zip", stream=True) as response:
-            assert response.status_code == 200
-            with target.open("wb") as out:
-                for chunk in response.iter_content(1024 * 1024):
-                    out.write(chunk)
-        stop.set()
-        sampler.join()
+
+        def download():
+            with session.get(server.base + "/audit-package.zip", stream=True) as response:
+                assert response.status_code == 200
+                with target.open("wb") as out:
+                    for chunk in response.iter_content(1024 * 1024):
+                        out.write(chunk)
+
+        baseline, peak = peak_rss_during(server.process.pid, download)
         assert peak - baseline < 32 * 1024 * 1024, f"grew {(peak - baseline) >> 20} MiB"
         folder = tmp_path / "unzipped"
         archive = _unzip(target.read_bytes(), folder)
