@@ -2,7 +2,8 @@
 
 import io
 import os
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -10,7 +11,8 @@ from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from evidence.storage import get_storage
 from isms.db import db
 
-TODAY = date.today()
+# The organisation's date (the tests run it in Brussels), not the machine's UTC date.
+TODAY = datetime.now(ZoneInfo("Europe/Brussels")).date()
 
 
 def upload_form(**overrides) -> dict:
