@@ -230,9 +230,9 @@ def _demo_reviews(users) -> None:
         by_id[row.item.control_id] = record_review(
             state, reviewer, reviewed_on=reviewed_on, outcome=OUTCOMES[spread % len(OUTCOMES)],
             notes=notes, version_ids=[], follow_ups=[], today=today, audit_actor="system:demo")
+    states = {r.item.control_id: r.state for r in list_control_rows(DEMO_EDITION)}
     for control_id, title, due_in in DEMO_FOLLOW_UPS:
-        state = next(r.state for r in list_control_rows(DEMO_EDITION)
-                     if r.item.control_id == control_id)
+        state = states[control_id]
         record_review(state, lead, reviewed_on=today - timedelta(days=20),
                       outcome=ReviewOutcome.NEEDS_IMPROVEMENT,
                       notes="Spot check by the security lead found something to fix.",

@@ -17,7 +17,7 @@ from controls.requests import (
 )
 from controls.services import get_control_row
 from controls.views import bp
-from evidence.api import list_for_control
+from evidence.api import summaries_by_control
 from isms.api import ALL_ROLES, EDITORS, Role, allow, db, get_organisation, local_today, may_see
 
 
@@ -28,11 +28,11 @@ def requests_list():
     status = request.args.get("status", "")
     status = status if status in {s.value for s in RequestStatus} else ""
     rows = list_requests(current_user, status or None)
-    evidence = {}
-    for item in rows:
-        if may_answer(item, current_user) and item.status in (RequestStatus.OPEN,
-                                                              RequestStatus.REJECTED):
-            evidence[item.id] = list_for_control(item.edition, item.control_id, limit=50)[0]
+    waiting = [item for item in rows if may_answer(item, current_user) and item.status in (
+        RequestStatus.OPEN, RequestStatus.REJECTED)]
+    by_control = summaries_by_control(get_organisation().edition,
+                                      [item.control_id for item in waiting])
+    evidence = {item.id: by_control.get(item.control_id, []) for item in waiting}
     return render_template("controls/requests.html", rows=rows, status=status,
                            evidence=evidence, may_answer=may_answer, today=local_today())
 

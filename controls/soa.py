@@ -74,13 +74,13 @@ def soa_rows(edition: str) -> list[SoaRow]:
     return rows
 
 
-def snapshot(edition: str) -> dict[str, dict]:
+def snapshot(edition: str, rows: list[SoaRow] | None = None) -> dict[str, dict]:
     """Freeze the decision columns of every control (JSON-ready)."""
     return {r.control_id: {
         "applicability": r.applicable, "reasons": r.reasons, "justification": r.justification,
         "status": r.status, "responsibility": r.responsibility,
         "company_part": r.company_part, "aws_part": r.aws_part, "risk_refs": r.risk_refs,
-    } for r in soa_rows(edition)}
+    } for r in (rows if rows is not None else soa_rows(edition))}
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def soa():
     pending = pending_version()
     changes = None
     if pending is not None:
-        changes = diff(pending.snapshot, snapshot(edition))
+        changes = diff(pending.snapshot, snapshot(edition, rows))
     return render_template(
         "controls/soa.html", rows=rows, versions=list_versions(), pending=pending,
         changed_since_submission=changes, latest=latest_approved(), edition=edition,

@@ -47,6 +47,22 @@ def list_for_control(edition: str, control_id: str, limit: int = 20):
     return [_summary(item, today) for item in items], total
 
 
+def summaries_by_control(edition: str, control_ids) -> dict[str, list[EvidenceSummary]]:
+    """Return the live items linked to each of several controls, in one query."""
+    ids = list(dict.fromkeys(control_ids))
+    rows = db.session.execute(
+        select(EvidenceLink.control_id, EvidenceItem)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+        .where(EvidenceLink.edition == edition, EvidenceLink.control_id.in_(ids),
+               EvidenceItem.deleted_at.is_(None))
+        .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+        .order_by(EvidenceLink.control_id, EvidenceItem.id.desc())).all()
+    today, found = local_today(), {cid: [] for cid in ids}
+    for control_id, item in rows:
+        found[control_id].append(_summary(item, today))
+    return found
+
+
 @dataclass(frozen=True)
 class VersionRef:
     version_id: int
@@ -239,6 +255,7 @@ __all__ = [
     "has_evidence",
     "list_for_control",
     "status_by_control",
+    "summaries_by_control",
 ]
 
 

@@ -89,3 +89,28 @@ def test_an_owner_cannot_answer_for_someone_elses_control(app, client, make_user
     assert client.post(f"/requests/{_request(app).id}/answer",
                        data={"more": "1"}).status_code == 403
     assert "No evidence requests." in client.get("/requests").get_data(as_text=True)
+
+
+def test_the_requests_page_keeps_a_flat_query_count(app, client, make_user, login,
+                                                    count_queries):
+    lead = make_user(Role.LEAD)
+    auditor = make_user(Role.AUDITOR)
+
+    def ask(control_ids):
+        login(auditor)
+        for control_id in control_ids:
+            client.post(f"/controls/{control_id}/requests",
+                        data={"description": "Show me", "due_on": DUE})
+        client.post("/logout")
+
+    def measure() -> int:
+        login(lead)
+        with count_queries() as statements:
+            assert client.get("/requests").status_code == 200
+        client.post("/logout")
+        return len(statements)
+
+    ask(["A.9.1.1"])
+    one = measure()
+    ask(["A.9.1.2", "A.9.2.1", "A.9.2.2", "A.12.1.1", "A.12.1.2"])
+    assert measure() == one
