@@ -23,6 +23,7 @@ from isms.api import (
     local_today,
     set_auditor_scope,
 )
+from management.api import load_demo as load_management_demo
 
 DEMO_EDITION = "2013"
 
@@ -154,6 +155,10 @@ def load_demo(org) -> None:
     if not has_evidence():
         _demo_evidence(users)
         _demo_reviews(users)
+    load_management_demo({"lead": users["lead@cloudar.example"],
+                          "cloud": users["cloud@cloudar.example"],
+                          "people": users["people@cloudar.example"]},
+                         DEMO_EDITION, local_today())
 
 
 def _clause_owner(group: str, users) -> int:

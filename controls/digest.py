@@ -27,6 +27,7 @@ from isms.api import (
     send_mail,
     utcnow,
 )
+from management.api import overdue_actions_by_owner
 
 log = logging.getLogger("isms.digest")
 
@@ -37,10 +38,12 @@ class DigestItems:
     follow_ups: list = field(default_factory=list)
     evidence: list = field(default_factory=list)
     requests: list = field(default_factory=list)
+    actions: list = field(default_factory=list)  # overdue management system actions
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.reviews or self.follow_ups or self.evidence or self.requests)
+        return bool(self.reviews or self.follow_ups or self.evidence or self.requests
+                    or self.actions)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -67,6 +70,8 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
         digests.setdefault(owner_id, DigestItems()).evidence.extend(summaries)
     for owner_id, requests in open_requests_by_owner().items():
         digests.setdefault(owner_id, DigestItems()).requests.extend(requests)
+    for owner_id, actions in overdue_actions_by_owner(today).items():
+        digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
@@ -128,7 +133,7 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
     if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
-             + len(items.requests))
+             + len(items.requests) + len(items.actions))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",
               render_template("controls/email/digest.txt", **context),

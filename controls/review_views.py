@@ -33,6 +33,7 @@ from isms.api import (
     token_public,
     user_for_calendar_token,
 )
+from management.api import open_actions_of
 
 
 def _attach(form, error: ReviewError) -> None:
@@ -142,6 +143,7 @@ def my_work():
         "controls/my.html", due=due, today=today,
         follow_ups=open_follow_ups(owner_id=current_user.id),
         evidence=expiring_by_owner(current_user.id).get(current_user.id, []),
+        actions=open_actions_of(current_user.id),
         overdue_everywhere=overdue_everywhere,
         has_feed=current_user.calendar_token_hash is not None)
 

@@ -1,5 +1,6 @@
 """Read and change control states; every change is audited in the caller's transaction."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from math import ceil
@@ -11,6 +12,7 @@ from controls.models import (
     Applicability,
     ControlState,
     ImplementationStatus,
+    InclusionReason,
     Responsibility,
 )
 from controls.reviews import (
@@ -32,7 +34,9 @@ from isms.api import (
     record_event,
     utcnow,
 )
+from management.api import link_control_risks, risks_for_controls
 
+RISK_ID = re.compile(r"^R-\d{3,5}$", re.IGNORECASE)
 STATUS_FILTERS = {
     "undecided": "Not decided yet",
     "excluded": "Excluded",
@@ -48,6 +52,7 @@ EVIDENCE_FILTERS = {"none": "Missing (applicable controls)", "expired": "Expired
                     "expiring": "Expiring soon", "current": "Current"}
 REVIEW_FILTERS = {"due": "Due soon or overdue", "overdue": "Overdue", "due_soon": "Due soon",
                   "none": "No cadence"}
+RISK_FILTERS = {"unlinked": "Risk treatment without a linked risk", "linked": "Linked to a risk"}
 SUPPLIER_EXCLUSION_WARNING = (
     "This control is operated by AWS in whole or in part. A control a supplier operates for "
     "you still applies: keep it applicable and record the supplier's part, unless the risk "
@@ -61,6 +66,13 @@ class ControlRow:
     state: ControlState
     evidence: str = "none"
     review: ReviewStatus | None = None
+    risks: tuple = ()  # management.api.RiskRef of the risks this control treats
+
+    @property
+    def lacks_linked_risk(self) -> bool:
+        """Included for risk treatment, yet no risk of the register is linked."""
+        return (self.state.applicability is Applicability.APPLICABLE
+                and InclusionReason.RISK in self.state.reasons and not self.risks)
 
     @property
     def lacks_evidence(self) -> bool:
@@ -76,6 +88,7 @@ class ControlFilters:
     owner: str = ""
     evidence: str = ""
     review: str = ""
+    risk: str = ""
     q: str = ""
 
     @classmethod
@@ -89,6 +102,7 @@ class ControlFilters:
             owner=owner if owner == "none" or owner.isdigit() else "",
             evidence=pick_arg(args, "evidence", set(EVIDENCE_STATUSES)),
             review=pick_arg(args, "review", set(REVIEW_FILTERS)),
+            risk=pick_arg(args, "risk", set(RISK_FILTERS)),
             q=(args.get("q") or "").strip()[:100],
         )
 
@@ -150,11 +164,14 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
     needle = filters.q.lower()
     evidence = status_by_control(edition)
     last_reviewed, today = last_reviews(edition), local_today()
+    states = list(db.session.scalars(query))
+    risks = risks_for_controls(edition, {s.control_id: s.risk_refs for s in states})
     rows = []
-    for state in db.session.scalars(query):
+    for state in states:
         item = catalog.get(state.control_id)
         row = ControlRow(item, state, evidence.get(state.control_id, "none"),
-                         review_status(state, last_reviewed.get(state.control_id), today))
+                         review_status(state, last_reviewed.get(state.control_id), today),
+                         tuple(risks[state.control_id]))
         if filters.group and item.group_id != filters.group:
             continue
         if needle and needle not in f"{item.control_id} {item.title}".lower():
@@ -164,6 +181,10 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
         if filters.evidence == "none" and not row.lacks_evidence:
             continue
         if filters.review and not _review_matches(row.review, filters.review):
+            continue
+        if filters.risk == "unlinked" and not row.lacks_linked_risk:
+            continue
+        if filters.risk == "linked" and not row.risks:
             continue
         rows.append(row)
     return sorted(rows, key=lambda row: row.item.position)
@@ -186,8 +207,9 @@ def get_control_row(edition: str, control_id: str) -> ControlRow | None:
     if state is None:
         return None
     last = last_reviews(edition).get(control_id)
+    risks = risks_for_controls(edition, {control_id: state.risk_refs})[control_id]
     return ControlRow(item, state, status_by_control(edition, [control_id])[control_id],
-                      review_status(state, last, local_today()))
+                      review_status(state, last, local_today()), tuple(risks))
 
 
 def ensure_control_states(edition: str) -> int:
@@ -244,7 +266,26 @@ def update_control(state: ControlState, values: dict, actor: User | None,
             before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
             actor=audit_actor or (str(actor.id) if actor else None),
         )
-    return exclusion_warnings(state)
+    warnings = exclusion_warnings(state)
+    if "risk_refs" in values:
+        unknown = [t for t in link_control_risks(state.edition, state.control_id,
+                                                 state.risk_refs) if is_risk_id(t)]
+        if unknown:
+            warnings.append(f"Not in the risk register (yet): {', '.join(unknown)}. "
+                            "They stay as text and link once the risk exists.")
+    return warnings
+
+
+def is_risk_id(token: str) -> bool:
+    return bool(RISK_ID.match(token))
+
+
+def risk_refs_text(row: ControlRow) -> str:
+    """The control's risks as one text: register ids linked to it, then any other words."""
+    linked = [r.ref for r in row.risks]
+    others = [t for t in re.split(r"[\s,;]+", row.state.risk_refs or "")
+              if t and t.upper() not in linked]
+    return ", ".join([*linked, *dict.fromkeys(others)])
 
 
 def exclusion_warnings(state: ControlState) -> list[str]:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from controls.models import Applicability
-from controls.services import list_control_rows
+from controls.services import list_control_rows, risk_refs_text
 from evidence.api import count_by_control
 from isms.api import counterparts, get_edition
 
@@ -66,7 +66,7 @@ def soa_rows(edition: str) -> list[SoaRow]:
             ", ".join(REASON_WORDS[r.value] for r in state.reasons), state.justification,
             STATUS_WORDS.get(getattr(state.implementation_status, "value", ""), ""),
             RESPONSIBILITY_WORDS[state.responsibility.value], state.company_part,
-            state.aws_part, state.risk_refs,
+            state.aws_part, risk_refs_text(row),
             state.owner.display_name if state.owner else "",
             counts.get(item.control_id, 0), EVIDENCE_WORDS[row.evidence],
             row.review.last_reviewed_on if row.review else None,

@@ -19,8 +19,8 @@ from controls.soa import (
     soa_rows,
 )
 from evidence.api import evidence_register
+from isms.api import is_formula_like, safe_text
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3B5C")
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -29,16 +29,9 @@ SOA_WIDTHS = [10, 28, 36, 11, 20, 40, 16, 14, 40, 40, 14, 20, 10, 12, 12, 12]
 WRAPPED = {2, 4, 5, 8, 9, 10}  # 0-based columns holding prose
 
 
-def safe_text(value):
-    """Neutralise text that a spreadsheet would run as a formula (CSV)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _cell(sheet, value, *, wrap=False, header=False):
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if is_formula_like(value):
         cell.data_type = "s"  # stored as text: never evaluated as a formula
     if header:
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, WRAP

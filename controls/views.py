@@ -8,6 +8,7 @@ from controls.reviews import list_reviews, may_edit_review
 from controls.services import (
     EVIDENCE_FILTERS,
     REVIEW_FILTERS,
+    RISK_FILTERS,
     STATUS_FILTERS,
     ControlFilters,
     build_dashboard,
@@ -16,6 +17,7 @@ from controls.services import (
     get_control_row,
     list_control_rows,
     paginate,
+    risk_refs_text,
     update_control,
 )
 from evidence.api import describe_versions, list_for_control
@@ -32,8 +34,10 @@ from isms.api import (
     get_organisation,
     list_assignable_owners,
     list_object_events,
+    local_today,
     may_see,
 )
+from management.api import summary as management_summary
 
 bp = Blueprint("controls", __name__, template_folder="templates")
 PAGE_SIZES = (25, 50, 100, 200)
@@ -47,7 +51,8 @@ def dashboard():
     """Show where the ISMS stands: decisions, status, responsibility, progress per group."""
     org = get_organisation()
     return render_template("controls/dashboard.html", org=org, edition=get_edition(org.edition),
-                           board=build_dashboard(org.edition))
+                           board=build_dashboard(org.edition),
+                           isms=management_summary(org.edition, local_today()))
 
 
 @bp.route("/controls")
@@ -66,6 +71,7 @@ def index():
         "controls/index.html", page=page, filters=filters, edition=edition,
         status_filters=STATUS_FILTERS, owners=list_assignable_owners(),
         evidence_filters=EVIDENCE_FILTERS, review_filters=REVIEW_FILTERS,
+        risk_filters=RISK_FILTERS,
     )
 
 
@@ -107,7 +113,7 @@ def edit(control_id: str):
     if not can_edit(current_user, state):
         abort(403)
     may_assign = current_user.role is Role.LEAD
-    form = ControlForm(data=None if request.method == "POST" else _form_data(state))
+    form = ControlForm(data=None if request.method == "POST" else _form_data(row))
     form.owner_id.choices = choices([("", "Nobody yet"), *_owner_choices(state)])
     if form.validate_on_submit():
         warnings = update_control(state, form.values(may_assign), current_user)
@@ -139,7 +145,8 @@ def describe_versions_of(reviews) -> dict:
                               for link in review.evidence_links})
 
 
-def _form_data(state) -> dict:
+def _form_data(row) -> dict:
+    state = row.state
     return {
         "applicability": state.applicability.value if state.applicability else None,
         "reasons": [r.value for r in state.reasons],
@@ -153,7 +160,7 @@ def _form_data(state) -> dict:
         "review_cadence": state.review_cadence.value,
         "first_review_on": state.first_review_on,
         "notes": state.notes,
-        "risk_refs": state.risk_refs,
+        "risk_refs": risk_refs_text(row),
     }
 
 

@@ -63,6 +63,37 @@ def summaries_by_control(edition: str, control_ids) -> dict[str, list[EvidenceSu
     return found
 
 
+def summaries_for_items(item_ids) -> dict[int, EvidenceSummary]:
+    """Return a summary of each live item among the ids, in one query."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    items = db.session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.id.in_(ids), EvidenceItem.deleted_at.is_(None))
+        .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version)))
+    today = local_today()
+    return {item.id: _summary(item, today) for item in items}
+
+
+def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
+    """Return live items whose title contains the text (or whose id it is), newest first."""
+    text = (text or "").strip()
+    query = (select(EvidenceItem).where(EvidenceItem.deleted_at.is_(None))
+             .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+             .order_by(EvidenceItem.id.desc()).limit(limit))
+    if text.isdigit():
+        query = query.where(EvidenceItem.id == int(text))
+    elif text:
+        query = query.where(EvidenceItem.title.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    today = local_today()
+    return [_summary(item, today) for item in db.session.scalars(query)]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class VersionRef:
     version_id: int
@@ -252,10 +283,12 @@ __all__ = [
     "describe_versions",
     "evidence_register",
     "expiring_by_owner",
+    "find_items",
     "has_evidence",
     "list_for_control",
     "status_by_control",
     "summaries_by_control",
+    "summaries_for_items",
 ]
 
 

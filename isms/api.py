@@ -31,9 +31,20 @@ from isms.auth.services import (
     revoke_calendar_token,
     user_for_calendar_token,
 )
-from isms.catalog import EDITIONS, CatalogItem, Edition, aliases, counterparts, get_edition
+from isms.catalog import (
+    EDITIONS,
+    CatalogItem,
+    Clause,
+    Edition,
+    aliases,
+    clause_ids,
+    clauses,
+    counterparts,
+    get_edition,
+)
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
+from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
@@ -50,6 +61,7 @@ __all__ = [
     "SPOOL_SUFFIX",
     "STAFF",
     "CatalogItem",
+    "Clause",
     "Edition",
     "EventRecord",
     "HashingSpool",
@@ -66,6 +78,8 @@ __all__ = [
     "changes",
     "choice_values",
     "choices",
+    "clause_ids",
+    "clauses",
     "count_non_demo_users",
     "counterparts",
     "create_user",
@@ -76,6 +90,7 @@ __all__ = [
     "get_edition",
     "get_organisation",
     "get_user_by_email",
+    "is_formula_like",
     "issue_calendar_token",
     "jsonable",
     "list_assignable_owners",
@@ -92,6 +107,7 @@ __all__ = [
     "register_nav_item",
     "render_error",
     "revoke_calendar_token",
+    "safe_text",
     "send_mail",
     "set_auditor_scope",
     "strip_text",

@@ -41,8 +41,9 @@ def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
     import controls
     import evidence
+    import management
 
-    for feature in (evidence, controls):
+    for feature in (evidence, management, controls):
         feature.init_app(app)
 
 

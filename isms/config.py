@@ -32,6 +32,8 @@ DEFAULTS = {
     "ISMS_DUE_SOON_DAYS": 14,
     "ISMS_SCHEDULER_LEASE_SECONDS": 30,
     "ISMS_IDLE_MINUTES": 30,
+    # Likelihood and impact are scored 1..N.
+    "ISMS_RISK_SCALE": 5,
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }

@@ -15,11 +15,11 @@ PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static", "controls.calendar_f
 TOKEN_ONLY = {"controls.calendar_feed"}
 # Pages an owner reaches only for objects they own (the sample objects belong to a lead).
 OBJECT_CHECKED = {"controls.edit", "evidence.new_version", "controls.new_review",
-                  "controls.edit_review"}
+                  "controls.edit_review", "management.edit_clause"}
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
-               "action": "", "decision": ""}
+               "action": "", "decision": "", "clause_id": "4.1"}
 
 
 def _rules():
@@ -70,10 +70,41 @@ def objects(app, make_user):
         evidence_request = create_request(state, auditor, "Show me", date.today(), date.today())
         version = submit(lead_user, "Sample issue")
         approve(version, db.session.get(User, admin.id), "CEO")
+        management = _management_objects(lead_user)
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
-                "request_id": evidence_request.id}
+                "request_id": evidence_request.id, **management}
+
+
+def _management_objects(lead) -> dict:
+    """A risk, an internal audit, a management review, a finding and its action."""
+    from management.findings import raise_finding
+    from management.models import (
+        AuditStatus,
+        FindingSource,
+        FindingType,
+        InputState,
+        PlanStatus,
+        Treatment,
+    )
+    from management.records import REVIEW_INPUTS, add_action, save_audit, save_review
+    from management.risks import save_risk
+
+    risk = save_risk(None, {"ref": "R-001", "title": "Sample", "owner_id": lead.id,
+                            "likelihood": 2, "impact": 2, "treatment": Treatment.MODIFY,
+                            "plan_status": PlanStatus.NOT_STARTED}, [], "2013", lead)
+    audit = save_audit(None, {"title": "Sample", "scope": "9.2", "auditor": "Someone",
+                              "planned_on": date.today(), "status": AuditStatus.PLANNED}, lead)
+    meeting = save_review({"held_on": date.today(), "attendees": "All"},
+                          {key: (InputState.NOTHING_TO_REPORT, "") for key, _ in REVIEW_INPUTS},
+                          lead)
+    finding = raise_finding({"type": FindingType.OBSERVATION, "source": FindingSource.INCIDENT,
+                             "description": "Sample"}, lead, date.today())
+    action = add_action(description="Sample", owner_id=lead.id, due_on=date.today(),
+                        finding=finding, actor=lead)
+    return {"ref": risk.ref, "audit_id": audit.id, "management_review_id": meeting.id,
+            "finding_ref": finding.ref, "action_id": action.id}
 
 
 def _url(app, rule, endpoint, objects):

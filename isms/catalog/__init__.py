@@ -1,7 +1,10 @@
 """The ISO/IEC 27001 Annex A catalogs (2013, 2022) as immutable, cached reference data."""
 
+import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 
 from flask import current_app
 from sqlalchemy import select
@@ -104,3 +107,34 @@ def counterparts(edition: str, control_id: str) -> tuple[CatalogItem, ...]:
 def aliases(edition: str, ref_id: str) -> list[str]:
     """Return the other known spellings of a title."""
     return _cache().aliases.get((edition, ref_id), [])
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A requirement of ISO/IEC 27001 clauses 4-10 (ids and titles only)."""
+
+    edition: str
+    clause_id: str
+    parent_id: str | None
+    title: str
+    position: int
+
+    @property
+    def depth(self) -> int:
+        return self.clause_id.count(".")
+
+
+@cache
+def clauses(edition: str) -> tuple[Clause, ...]:
+    """Return the edition's clauses 4-10 in the standard's order."""
+    if edition not in EDITIONS:
+        raise KeyError(edition)
+    with files("isms.catalog").joinpath("data/clauses.csv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["edition"] == edition]
+    return tuple(Clause(edition, r["id"], r["parent_id"] or None, r["title"], n)
+                 for n, r in enumerate(rows))
+
+
+def clause_ids(edition: str) -> frozenset[str]:
+    """Return the set of an edition's clause ids."""
+    return frozenset(c.clause_id for c in clauses(edition))

@@ -1,0 +1,68 @@
+"""What controls may ask of the management system: risks per control, progress, actions."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from management.clauses import clause_progress
+from management.findings import counts_by_status
+from management.records import OpenAction, open_actions
+from management.risks import RiskRef, band_counts, risks_by_control, set_control_risks
+
+
+def risks_for_controls(edition: str, refs_by_control: dict[str, str]) -> dict[str, list[RiskRef]]:
+    """Return the risks each control treats (linked, or named in its free text), two queries."""
+    return risks_by_control(edition, refs_by_control)
+
+
+def link_control_risks(edition: str, control_id: str, refs_text: str) -> list[str]:
+    """Link the control to the register ids in its text; return the ids the register lacks."""
+    return set_control_risks(edition, control_id, refs_text)
+
+
+@dataclass(frozen=True)
+class ManagementSummary:
+    clauses: Counter  # by status
+    risks: Counter  # by band
+    findings: dict  # by status
+    overdue_actions: int
+
+
+def summary(edition: str, today: date) -> ManagementSummary:
+    """The figures the dashboard shows beside Annex A (four small queries)."""
+    return ManagementSummary(clause_progress(edition), band_counts(edition), counts_by_status(),
+                             len(open_actions(due_before=today)))
+
+
+def load_demo(users: dict, edition: str, today: date) -> None:
+    """Fill the management system for the demo; users by role word: lead, cloud, people."""
+    from management.demo import load_demo as fill
+
+    fill(users, edition, today)
+
+
+def overdue_actions_by_owner(today: date) -> dict[int, list[OpenAction]]:
+    """Group the actions past their due date by owner (for the daily digest)."""
+    found: dict[int, list[OpenAction]] = {}
+    for action in open_actions(due_before=today):
+        found.setdefault(action.owner_id, []).append(action)
+    return found
+
+
+def open_actions_of(owner_id: int) -> list[OpenAction]:
+    """An owner's open actions, soonest first (for "My work")."""
+    return open_actions(owner_id=owner_id)
+
+
+
+__all__ = [
+    "ManagementSummary",
+    "OpenAction",
+    "RiskRef",
+    "link_control_risks",
+    "load_demo",
+    "open_actions_of",
+    "overdue_actions_by_owner",
+    "risks_for_controls",
+    "summary",
+]
