@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from isms.api import (
     ALL_ROLES,
@@ -42,6 +43,7 @@ from management.forms import (
 )
 from management.models import (
     AuditStatus,
+    Finding,
     FindingSource,
     FindingStatus,
     FindingType,
@@ -221,7 +223,12 @@ def action_done(action_id: int):
 @allow(ALL_ROLES)
 def findings():
     filters = FindingFilters.from_args(request.args)
-    page = db.paginate(finding_query(filters), page=request.args.get("page", 1, type=int),
+    query = finding_query(filters)
+    if current_user.role is Role.AUDITOR:  # only findings about what they may see
+        hidden = [f.id for f in db.session.execute(select(Finding.id, Finding.refs)).all()
+                  if any(r.startswith("A.") and not may_see(r) for r in f.refs.split(", "))]
+        query = query.where(Finding.id.not_in(hidden))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
     return render_template("management/findings.html", page=page, filters=filters,
                            types=FINDING_TYPES, sources=FINDING_SOURCES,

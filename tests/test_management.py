@@ -524,6 +524,15 @@ def test_an_auditor_raises_findings_in_scope_only(app, client, make_user, login)
                  "/isms/4.1/edit", "/internal-audits/new", "/management-reviews/new"):
         assert client.post(path, data={}).status_code == 403, path
     assert client.get("/risks").status_code == 200
+    client.post("/logout")
+    login(make_user(Role.LEAD))
+    client.post("/findings/new", data=finding_form(refs="A.12.4.1"))
+    client.post("/logout")
+    login(auditor)
+    listed = re.findall(r'href="/findings/(F-\d+)"', client.get("/findings").get_data(
+        as_text=True))
+    assert listed == ["F-001"]
+    assert client.get("/findings/F-002").status_code == 404
 
 
 def test_the_demo_fills_the_management_system(app, runner):
