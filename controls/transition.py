@@ -17,6 +17,7 @@ from controls.models import (
 from controls.reviews import last_reviews, review_status
 from evidence.api import carry_links
 from isms.api import counterparts, db, get_edition, get_organisation, local_today, record_event
+from management.api import link_control_risks, risks_for_controls
 
 PROGRESS = list(ImplementationStatus)  # not started < planned < partial < implemented
 FREQUENCY = [ReviewCadence.MONTHLY, ReviewCadence.QUARTERLY, ReviewCadence.HALF_YEARLY,
@@ -41,7 +42,7 @@ def _joined(sources, attribute: str) -> str:
     return "\n".join(f"{control_id}: {text}" for control_id, text in texts)
 
 
-def merge(sources: list[ControlState], due: dict) -> dict:
+def merge(sources: list[ControlState], due: dict, risks: dict | None = None) -> dict:
     """Combine the 2013 decisions that map onto one 2022 control."""
     decided = [s.applicability for s in sources]
     applicability = (Applicability.APPLICABLE if Applicability.APPLICABLE in decided else
@@ -52,7 +53,8 @@ def merge(sources: list[ControlState], due: dict) -> dict:
                 if s.applicability is Applicability.APPLICABLE and s.implementation_status]
     responsibilities = {s.responsibility for s in sources}
     owners = Counter(s.owner_id for s in sources if s.owner_id)
-    refs = [r.strip() for s in sources for r in s.risk_refs.split(",") if r.strip()]
+    linked = [r.ref for s in sources for r in (risks or {}).get(s.control_id, ())]
+    refs = linked + [r.strip() for s in sources for r in s.risk_refs.split(",") if r.strip()]
     cadence = min((s.review_cadence for s in sources), key=FREQUENCY.index)
     next_dues = [due[s.control_id] for s in sources if due.get(s.control_id)]
     return {
@@ -84,6 +86,7 @@ def plan_transition() -> TransitionPlan:
         select(ControlState).filter_by(edition="2013").options(joinedload(ControlState.owner)))}
     last, today = last_reviews("2013"), local_today()
     due = {cid: review_status(s, last.get(cid), today).next_due for cid, s in old.items()}
+    risks = risks_for_controls("2013", {cid: s.risk_refs for cid, s in old.items()})
     plan = TransitionPlan()
     for item in get_edition("2022").items:
         sources = [old[c.control_id] for c in counterparts("2022", item.control_id)
@@ -92,7 +95,7 @@ def plan_transition() -> TransitionPlan:
             plan.new_controls.append(item.control_id)
             values = {"responsibility": Responsibility(item.default_responsibility)}
         else:
-            values = merge(sources, due)
+            values = merge(sources, due, risks)
             if len(sources) > 1:
                 plan.merged.append(item.control_id)
         plan.states.append({"control_id": item.control_id,
@@ -114,6 +117,10 @@ def apply_transition(plan: TransitionPlan, audit_actor: str | None = None) -> in
         for source in values["sources"]:
             targets.setdefault(source, []).append(values["control_id"])
     links = carry_links("2022", targets, audit_actor=audit_actor)
+    db.session.flush()
+    for values in plan.states:  # the register follows: each risk links the 2022 controls too
+        if values.get("risk_refs"):
+            link_control_risks("2022", values["control_id"], values["risk_refs"])
     org.edition = "2022"
     record_event("organisation.transition", "organisation", org.id, actor=audit_actor,
                  before={"edition": "2013"},

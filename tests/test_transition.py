@@ -51,6 +51,11 @@ def test_the_transition_merges_decisions_and_carries_evidence_and_risks(app, cli
         "company_part": "MFA on the console.", "review_cadence": "quarterly"})
     client.post("/evidence/new", data=upload_form(controls="A.9.4.2"),
                 content_type="multipart/form-data")
+    # A register risk linked from the risk side only, which the control's text never named.
+    client.post("/risks/new", data={
+        "ref": "R-003", "title": "Stolen keys", "owner_id": str(_lead_id(app)),
+        "likelihood": "3", "impact": "4", "treatment": "modify", "plan_status": "done",
+        "controls": "A.9.4.2"})
     result = runner.invoke(args=["transition", "--to", "2022"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -67,6 +72,12 @@ def test_the_transition_merges_decisions_and_carries_evidence_and_risks(app, cli
     assert merged.justification == "A.5.1.2: Reviewed with 5.1.1."
     assert merged.risk_refs == "R-001, R-002"
     single = _state(app, "2022", "A.8.5")
+    assert single.risk_refs == "R-003"
+    with app.app_context():
+        from management.models import Risk, RiskControl
+
+        assert set(db.session.execute(select(RiskControl.edition, RiskControl.control_id).join(
+            Risk).where(Risk.ref == "R-003"))) == {("2013", "A.9.4.2"), ("2022", "A.8.5")}
     assert (single.company_part, single.implementation_status.value) == (
         "MFA on the console.", "partial")
     assert single.review_cadence.value == "quarterly" and single.first_review_on is not None
@@ -95,3 +106,10 @@ def test_the_transition_page_previews_then_switches(app, client, login_as):
     with app.app_context():
         assert db.session.scalars(select(Organisation)).one().edition == "2022"
     assert client.get("/soa/transition").status_code == 302  # nothing left to do
+
+
+def _lead_id(app) -> int:
+    from isms.auth.models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.role == Role.LEAD))
