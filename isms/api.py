@@ -31,6 +31,7 @@ from isms.auth.services import (
     revoke_calendar_token,
     user_for_calendar_token,
 )
+from isms.backup import BlobStore, register_blob_store
 from isms.catalog import EDITIONS, CatalogItem, Edition, aliases, counterparts, get_edition
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
@@ -49,6 +50,7 @@ __all__ = [
     "SPOOL_PREFIX",
     "SPOOL_SUFFIX",
     "STAFF",
+    "BlobStore",
     "CatalogItem",
     "Edition",
     "EventRecord",
@@ -87,6 +89,7 @@ __all__ = [
     "pick_arg",
     "public",
     "record_event",
+    "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",
