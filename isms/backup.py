@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from isms.audit import GENESIS_HASH, AuditHead
@@ -347,27 +348,39 @@ def restore(path: str) -> RestoreReport:
         for blob in manifest["blobs"]:
             if blob["store"] not in stores:
                 raise BackupError(f"This version has no blob store {blob['store']!r}.")
-        rows = 0
-        with db.engine.begin() as conn:
-            revision = schema_revision(conn)
-            if manifest["schema_revision"] != revision:
-                raise BackupError(
-                    f"The backup is of schema {manifest['schema_revision'] or 'unknown'}, this "
-                    f"database is at {revision or 'none'}: restore with the matching version.")
-            check_empty(conn)
-            conn.execute(AuditHead.__table__.delete())  # the genesis row becomes the backup's
-            cycles = []
-            for table in db.metadata.sorted_tables:
-                count, later = _insert(conn, archive, table, listed[table.name]["file"])
-                rows += count
-                cycles.extend((table, key, values) for key, values in later)
-            for table, key, values in cycles:
-                where = [table.c[name] == value for name, value in key.items()]
-                conn.execute(update(table).where(*where).values(values))
-            _reset_sequences(conn)
-            # Blobs last, still inside the transaction: if one fails, no row is kept and the
-            # blobs already written are unreferenced, so the evidence sweep removes them.
-            for blob in manifest["blobs"]:
-                stream = archive.extractfile(f"blobs/{blob['store']}/{blob['key']}")
+        try:
+            return _restore_rows_and_blobs(archive, manifest, listed, stores)
+        except SQLAlchemyError as error:
+            raise BackupError(f"A row could not be written ({error.orig or error}).") from error
+
+
+def _restore_rows_and_blobs(archive, manifest, listed, stores) -> RestoreReport:
+    """Write every row in one transaction, then the blobs before it commits."""
+    rows = 0
+    with db.engine.begin() as conn:
+        revision = schema_revision(conn)
+        if manifest["schema_revision"] != revision:
+            raise BackupError(
+                f"The backup is of schema {manifest['schema_revision'] or 'unknown'}, this "
+                f"database is at {revision or 'none'}: restore with the matching version.")
+        check_empty(conn)
+        conn.execute(AuditHead.__table__.delete())  # the genesis row becomes the backup's
+        cycles = []
+        for table in db.metadata.sorted_tables:
+            count, later = _insert(conn, archive, table, listed[table.name]["file"])
+            rows += count
+            cycles.extend((table, key, values) for key, values in later)
+        for table, key, values in cycles:
+            where = [table.c[name] == value for name, value in key.items()]
+            conn.execute(update(table).where(*where).values(values))
+        _reset_sequences(conn)
+        # Blobs last, still inside the transaction: if one fails, no row is kept and the
+        # blobs already written are unreferenced, so the evidence sweep removes them.
+        for blob in manifest["blobs"]:
+            stream = archive.extractfile(f"blobs/{blob['store']}/{blob['key']}")
+            try:
                 stores[blob["store"]].put(blob["key"], stream)
+            except Exception as error:  # each backend has its own errors; all mean "stop"
+                raise BackupError(f"Blob {blob['key']} could not be stored: {error}.") \
+                    from error
     return RestoreReport(len(listed), rows, len(manifest["blobs"]))
