@@ -18,9 +18,10 @@ from tests.conftest import PASSWORD, base_config
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
-def instance(tmp_path, name: str, url: str | None = None):
+def instance(tmp_path, name: str, url: str | None = None, **settings):
     folder = tmp_path / name
-    return create_app(base_config(url or f"sqlite:///{folder}/isms.db", str(folder)))
+    return create_app({**base_config(url or f"sqlite:///{folder}/isms.db", str(folder)),
+                       **settings})
 
 
 def run(app, *args: str, code: int = 0) -> str:
@@ -191,6 +192,19 @@ def test_a_row_that_cannot_be_written_leaves_nothing_half_restored(backed_up, tm
             db.metadata.tables["audit_head"])) == 1
     run(target, "restore", str(path))  # the good archive still goes in afterwards
     assert_verified(target)
+
+
+def test_blobs_restore_into_s3_and_back_up_from_it(backed_up, tmp_path, s3_endpoint,
+                                                 s3_bucket):
+    source, path = backed_up
+    target = instance(tmp_path, "on-s3", ISMS_STORAGE="s3", ISMS_S3_BUCKET=s3_bucket,
+                      ISMS_S3_ENDPOINT_URL=s3_endpoint)
+    run(target, "restore", str(path))
+    assert not (tmp_path / "on-s3" / "evidence").exists()  # every blob went to the bucket
+    assert_verified(target)
+    assert state(target) == state(source)
+    run(target, "backup", "--out", str(tmp_path / "from-s3.tar.gz"))
+    assert table_files(tmp_path / "from-s3.tar.gz") == table_files(path)
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
