@@ -122,6 +122,20 @@ def open_upload(server: LiveServer, session: requests.Session, head: bytes, tail
     return conn
 
 
+def send_upload(server: LiveServer, session: requests.Session, file_name: str,
+                mib: int) -> http.client.HTTPResponse:
+    """Upload `mib` MiB to /evidence/new; the server may answer before it has read them all."""
+    head, tail, boundary = multipart_parts(session, server, file_name)
+    conn = open_upload(server, session, head, tail, boundary, mib * 1024 * 1024)
+    try:
+        for _ in range(mib):
+            conn.send(b"u" * 1024 * 1024)
+        conn.send(tail)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # it answered and closed early, as a refusal should
+    return conn.getresponse()
+
+
 def peak_rss_during(pid: int, work) -> tuple[int, int]:
     """Run `work` while sampling the process's RSS; return (baseline, peak) in bytes."""
     process = psutil.Process(pid)

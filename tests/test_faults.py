@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.live_server import ISMS, live_server, multipart_parts, open_upload
+from tests.live_server import ISMS, live_server, multipart_parts, open_upload, send_upload
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -198,15 +198,7 @@ def _limit_file_size():
 def test_a_full_disk_refuses_the_upload_cleanly(tmp_path):
     with live_server(tmp_path, preexec_fn=_limit_file_size) as server:
         session = server.login()
-        head, tail, boundary = multipart_parts(session, server, "too-big-for-the-disk.bin")
-        conn = open_upload(server, session, head, tail, boundary, 24 * MIB)
-        try:
-            for _ in range(24):
-                conn.send(b"f" * MIB)
-            conn.send(tail)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server answered before reading everything
-        response = conn.getresponse()
+        response = send_upload(server, session, "too-big-for-the-disk.bin", 24)
         assert response.status == 507
         assert "no room left to store this upload" in response.read().decode()
         assert (count(server, "evidence_items"), count(server, "evidence_versions")) == (0, 0)
