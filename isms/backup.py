@@ -187,42 +187,16 @@ def backup(out_path: str) -> BackupReport:
     """Write the whole instance to a gzipped tar at out_path, atomically."""
     folder = os.path.dirname(os.path.abspath(out_path))
     files: dict[str, dict] = {}
-    tables, blobs, warnings, total_rows = [], [], [], 0
+    warnings: list[str] = []
     fd, partial = tempfile.mkstemp(dir=folder, prefix=".backup-", suffix=".part")
     os.close(fd)
     try:
         with _snapshot() as conn, tarfile.open(partial, "w:gz") as archive:
-            revision = schema_revision(conn)
-            for table in db.metadata.sorted_tables:
-                writer, count = _HashingWriter(folder), 0
-                for row in conn.execute(_ordered(table)).mappings().yield_per(BATCH):
-                    line = json.dumps({k: encode(v) for k, v in row.items()},
-                                      ensure_ascii=False, separators=(",", ":"))
-                    writer.write(line.encode("utf-8") + b"\n")
-                    count += 1
-                name = f"tables/{table.name}.jsonl"
-                _add(archive, name, writer, files)
-                tables.append({"name": table.name, "file": name, "rows": count})
-                total_rows += count
-            for store in _blob_stores().values():
-                for key in sorted(set(store.keys(conn))):
-                    name = f"blobs/{store.name}/{key}"
-                    if not store.exists(key):
-                        warnings.append(f"{name} is referenced but missing; not in the backup")
-                        continue
-                    writer = _HashingWriter(folder)
-                    stream = store.open(key)
-                    try:
-                        while chunk := stream.read(CHUNK):
-                            writer.write(chunk)
-                    finally:
-                        stream.close()
-                    if writer.digest.hexdigest() != key:
-                        warnings.append(f"{name} does not match its SHA-256; kept as found")
-                    _add(archive, name, writer, files)
-                    blobs.append({"store": store.name, "key": key})
+            tables = _write_tables(conn, archive, folder, files)
+            blobs = _write_blobs(conn, archive, folder, files, warnings)
             manifest = {"format": FORMAT, "version": FORMAT_VERSION,
-                        "created_at": utcnow().isoformat(), "schema_revision": revision,
+                        "created_at": utcnow().isoformat(),
+                        "schema_revision": schema_revision(conn),
                         "source_dialect": db.engine.dialect.name, "tables": tables,
                         "blobs": blobs, "files": files}
             data = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
@@ -233,7 +207,45 @@ def backup(out_path: str) -> BackupReport:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
-    return BackupReport(len(tables), total_rows, len(blobs), warnings)
+    return BackupReport(len(tables), sum(t["rows"] for t in tables), len(blobs), warnings)
+
+
+def _write_tables(conn, archive, folder: str, files: dict) -> list[dict]:
+    """Every table in foreign-key order, one JSON object per row, streamed in batches."""
+    tables = []
+    for table in db.metadata.sorted_tables:
+        writer, count = _HashingWriter(folder), 0
+        for row in conn.execute(_ordered(table)).mappings().yield_per(BATCH):
+            line = json.dumps({k: encode(v) for k, v in row.items()},
+                              ensure_ascii=False, separators=(",", ":"))
+            writer.write(line.encode("utf-8") + b"\n")
+            count += 1
+        name = f"tables/{table.name}.jsonl"
+        _add(archive, name, writer, files)
+        tables.append({"name": table.name, "file": name, "rows": count})
+    return tables
+
+
+def _write_blobs(conn, archive, folder: str, files: dict, warnings: list[str]) -> list[dict]:
+    """Each registered store's referenced blobs; a missing one is named, not fatal."""
+    blobs = []
+    for store in _blob_stores().values():
+        for key in sorted(set(store.keys(conn))):
+            name = f"blobs/{store.name}/{key}"
+            if not store.exists(key):
+                warnings.append(f"{name} is referenced but missing; it is not in the backup.")
+                continue
+            writer, stream = _HashingWriter(folder), store.open(key)
+            try:
+                while chunk := stream.read(CHUNK):
+                    writer.write(chunk)
+            finally:
+                stream.close()
+            if writer.digest.hexdigest() != key:
+                warnings.append(f"{name} does not match its SHA-256; it is backed up as found.")
+            _add(archive, name, writer, files)
+            blobs.append({"store": store.name, "key": key})
+    return blobs
 
 
 # --- restore ------------------------------------------------------------------------------

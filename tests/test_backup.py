@@ -88,16 +88,26 @@ def assert_verified(app) -> None:
     assert "match their SHA-256" in run(app, "evidence", "verify")
 
 
-@pytest.mark.slow
-def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path, scratch_postgres_url):
-    source = instance(tmp_path, "sqlite-a")
+@pytest.fixture(scope="module")
+def backed_up(tmp_path_factory):
+    """A filled SQLite instance and its backup, shared by the tests that only read them."""
+    folder = tmp_path_factory.mktemp("backed-up")
+    source = instance(folder, "source")
     fill(source)
+    path = folder / "backup.tar.gz"
+    assert "Backed up" in run(source, "backup", "--out", str(path))
+    return source, path
+
+
+@pytest.mark.slow
+def test_sqlite_to_postgresql_and_back_keeps_everything(backed_up, tmp_path,
+                                                        scratch_postgres_url):
+    source, first = backed_up
     before = state(source)
     assert before["anchors"] and before["soa"] and any(e[3] for e in before["evidence"])
-    run(source, "backup", "--out", str(tmp_path / "a.tar.gz"))
 
     postgres = instance(tmp_path, "postgres", scratch_postgres_url)
-    assert "Restored" in run(postgres, "restore", str(tmp_path / "a.tar.gz"))
+    assert "Restored" in run(postgres, "restore", str(first))
     assert state(postgres) == before
     assert_verified(postgres)
     run(postgres, "backup", "--out", str(tmp_path / "b.tar.gz"))
@@ -107,7 +117,7 @@ def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path, scratch_postgr
     assert state(back) == before
     assert_verified(back)
     # Byte for byte the same rows and blobs, whichever database they went through.
-    assert table_files(tmp_path / "a.tar.gz") == table_files(tmp_path / "b.tar.gz")
+    assert table_files(first) == table_files(tmp_path / "b.tar.gz")
 
     # The restored PostgreSQL instance goes on working: ids continue past the restored ones
     # (sequences were reset) and new audit events extend the restored chain.
@@ -120,14 +130,6 @@ def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path, scratch_postgr
     assert_verified(postgres)
 
 
-@pytest.fixture
-def backed_up(tmp_path):
-    """A filled SQLite instance and its backup."""
-    source = instance(tmp_path, "source")
-    fill(source)
-    path = tmp_path / "backup.tar.gz"
-    assert "Backed up" in run(source, "backup", "--out", str(path))
-    return source, path
 
 
 def rewrite(path, out, change, rehash: bool) -> None:
@@ -205,6 +207,23 @@ def test_blobs_restore_into_s3_and_back_up_from_it(backed_up, tmp_path, s3_endpo
     assert state(target) == state(source)
     run(target, "backup", "--out", str(tmp_path / "from-s3.tar.gz"))
     assert table_files(tmp_path / "from-s3.tar.gz") == table_files(path)
+
+
+def test_a_missing_blob_is_named_and_everything_else_is_backed_up(backed_up, tmp_path):
+    copy = instance(tmp_path, "copy")
+    run(copy, "restore", str(backed_up[1]))
+    with copy.app_context():
+        versions = db.metadata.tables["evidence_versions"]
+        key = db.session.scalar(select(versions.c.storage_key).where(
+            versions.c.purged_at.is_(None), versions.c.storage_key.is_not(None)).limit(1))
+    (tmp_path / "copy" / "evidence" / key[:2] / key).unlink()
+    result = copy.test_cli_runner().invoke(args=["backup", "--out", str(tmp_path / "b.tgz")])
+    assert result.exit_code == 0
+    assert f"WARNING blobs/evidence/{key} is referenced but missing" in result.output
+    target = instance(tmp_path, "target")
+    run(target, "restore", str(tmp_path / "b.tgz"))
+    assert "blob is missing" in run(target, "evidence", "verify", code=1)  # named, not hidden
+    assert "chain intact" in run(target, "audit", "verify")
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
