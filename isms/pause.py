@@ -19,9 +19,8 @@ LONGEST_PAUSE = 120
 
 
 def _pause_before_commit(session: Session) -> None:
-    if not has_request_context() or not current_app:
-        return
-    if request.endpoint != current_app.config.get("ISMS_TEST_PAUSE_AT"):
+    if not has_request_context() or request.endpoint != current_app.config.get(
+            "ISMS_TEST_PAUSE_AT"):
         return
     session.flush()  # the request's writes are in the database, not yet committed
     marker = os.path.join(current_app.instance_path, PAUSE_FILE)

@@ -141,6 +141,7 @@ def test_sigkill_during_a_review_save_leaves_no_review(tmp_path):
         assert count(server, "review_evidence") == 0
         assert count(server, "audit_events") == events
         assert_consistent_after_crash(server)
+        assert server.files_under("evidence") == []
 
 
 def test_the_database_cut_mid_request_gives_503_and_the_next_request_works(
