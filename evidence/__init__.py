@@ -3,9 +3,17 @@
 from evidence import files  # noqa: F401 (registers the download and purge routes)
 from evidence.cli import evidence_cli
 from evidence.jobs import register_jobs
+from evidence.maintenance import backup_store
 from evidence.storage import StorageError
 from evidence.views import bp
-from isms.api import ALL_ROLES, Role, db, register_nav_item, render_error
+from isms.api import (
+    ALL_ROLES,
+    Role,
+    db,
+    register_blob_store,
+    register_nav_item,
+    render_error,
+)
 
 
 def init_app(app) -> None:
@@ -26,3 +34,4 @@ def init_app(app) -> None:
     register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
                       ["evidence.purges"], position=80)
     register_jobs(app)
+    register_blob_store(app, backup_store())

@@ -12,7 +12,16 @@ from sqlalchemy import select, update
 from evidence.models import EvidencePurge, EvidenceVersion, PurgeStatus
 from evidence.services import EvidenceError
 from evidence.storage import CHUNK, StorageError, get_storage
-from isms.api import SPOOL_PREFIX, SPOOL_SUFFIX, Role, User, db, record_event, utcnow
+from isms.api import (
+    SPOOL_PREFIX,
+    SPOOL_SUFFIX,
+    BlobStore,
+    Role,
+    User,
+    db,
+    record_event,
+    utcnow,
+)
 
 PURGE_DECIDERS = (Role.LEAD, Role.ADMIN)
 
@@ -140,6 +149,21 @@ def sweep(older_than: timedelta = timedelta(hours=1)) -> SweepReport:
     except StorageError as error:  # spools are cleaned even when the store is away
         return SweepReport(spools, blobs, str(error))
     return SweepReport(spools, blobs)
+
+
+def referenced_keys(conn) -> list[str]:
+    """Storage keys of live versions, read on the caller's connection (the backup's)."""
+    return list(conn.scalars(
+        select(EvidenceVersion.storage_key).distinct()
+        .where(EvidenceVersion.storage_key.is_not(None), EvidenceVersion.purged_at.is_(None))))
+
+
+def backup_store() -> BlobStore:
+    """The evidence store as `isms backup` and `isms restore` see it."""
+    return BlobStore("evidence", referenced_keys,
+                     open=lambda key: get_storage().open(key),
+                     put=lambda key, stream: get_storage().put_stream(key, stream),
+                     exists=lambda key: get_storage().exists(key))
 
 
 def sweep_job(now: datetime) -> None:

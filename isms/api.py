@@ -31,6 +31,7 @@ from isms.auth.services import (
     revoke_calendar_token,
     user_for_calendar_token,
 )
+from isms.backup import BlobStore, register_blob_store
 from isms.catalog import (
     EDITIONS,
     CatalogItem,
@@ -60,6 +61,7 @@ __all__ = [
     "SPOOL_PREFIX",
     "SPOOL_SUFFIX",
     "STAFF",
+    "BlobStore",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -102,6 +104,7 @@ __all__ = [
     "pick_arg",
     "public",
     "record_event",
+    "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",

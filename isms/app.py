@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from isms import audit_views, auth, cli, core, security, settings, uploads
+from isms import audit_views, auth, cli, core, pause, security, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
 
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     uploads.init_app(app)
     core.init_app(app)
+    pause.init_app(app)
     app.register_blueprint(settings.bp)
     audit_views.init_app(app)
     cli.init_app(app)

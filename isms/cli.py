@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from werkzeug.serving import run_simple
 
+from isms.backup import BackupError, backup, restore
 from isms.db import db, utcnow
 from isms.org import find_organisation
 from isms.scheduler import build_scheduler, get_job, run_with_lease
@@ -70,6 +71,35 @@ def scheduler_command():
     run_with_lease(app, stop, _org_timezone)
 
 
+@click.command("backup")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Archive to write (a gzipped tar), e.g. isms-backup.tar.gz.")
+@with_appcontext
+def backup_command(out_path):
+    """Write every table and every evidence blob to one archive with a hashed manifest."""
+    report = backup(out_path)
+    for warning in report.warnings:
+        click.echo(f"WARNING {warning}", err=True)
+    click.echo(f"Backed up {report.rows} rows in {report.tables} tables and {report.blobs} "
+               f"blobs to {out_path}.")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(archive):
+    """Migrate an empty database and restore a backup into it: everything or nothing."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    try:
+        report = restore(archive)
+    except BackupError as error:
+        raise click.ClickException(f"{error} Nothing was restored.") from error
+    click.echo(f"Restored {report.rows} rows in {report.tables} tables and {report.blobs} "
+               "blobs. Run `isms evidence verify` and `isms audit verify` to check them.")
+
+
 def _org_timezone() -> str:
     org = find_organisation()
     return org.timezone if org else current_app.config["ISMS_TIMEZONE"]
@@ -118,6 +148,8 @@ def init_app(app) -> None:
     app.cli.add_command(run_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _make_app():

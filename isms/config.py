@@ -36,6 +36,8 @@ DEFAULTS = {
     "ISMS_RISK_SCALE": 5,
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
+    # Test only: an endpoint whose commit pauses for the fault tests (isms/pause.py).
+    "ISMS_TEST_PAUSE_AT": "",
 }
 
 # Read by create_app before the configuration exists, or only by the test suite.

@@ -32,6 +32,8 @@ ERRORS = {
     500: ("Something went wrong", "The change was not saved. Try again, and tell the "
                                   "administrator if it keeps happening."),
     503: ("Unavailable", "The database is not answering. Try again in a moment."),
+    507: ("No room to store", "The server has no room left to store this upload; nothing was "
+                              "saved. Tell the administrator."),
 }
 
 
@@ -60,7 +62,12 @@ def init_app(app) -> None:
     def _database_down(error):
         db.session.rollback()
         app.logger.error("database error: %s", error.orig)
-        return render_error(503)
+        title, message = ERRORS[503]
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=title, detail=message), 503
+        # Not the usual layout: it reads the user and the organisation from the database.
+        return render_template("errors/unavailable.html", code=503, title=title,
+                               message=message), 503
 
     @app.errorhandler(500)
     def _server_error(error):

@@ -7,22 +7,48 @@ is removed by the evidence sweep.
 """
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
 
 from flask import Request, current_app, g
+from werkzeug.exceptions import HTTPException
+
+from isms.core import render_error
 
 SPOOL_PREFIX = "upload-"
 SPOOL_SUFFIX = ".part"
+# A full disk, a full quota, or a file size limit (RLIMIT_FSIZE) on the server process.
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class NoRoomLeft(HTTPException):
+    """507 Insufficient Storage: the upload cannot be spooled."""
+
+    code = 507
+    description = "The server has no room left to store this upload."
+
+
+@contextlib.contextmanager
+def refusing_when_full():
+    """Turn "no room left" into a 507 answer; the request's teardown removes the spool."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in NO_ROOM:
+            raise
+        raise NoRoomLeft() from error
 
 
 class HashingSpool:
     """A temporary file that keeps the SHA-256 and size of what is written to it."""
 
     def __init__(self, directory: str):
-        os.makedirs(directory, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(dir=directory, prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX)
+        with refusing_when_full():
+            os.makedirs(directory, exist_ok=True)
+            fd, self.path = tempfile.mkstemp(dir=directory, prefix=SPOOL_PREFIX,
+                                             suffix=SPOOL_SUFFIX)
         self._file = os.fdopen(fd, "w+b")
         self._hash = hashlib.sha256()
         self.size = 0
@@ -31,7 +57,12 @@ class HashingSpool:
     def write(self, data) -> int:
         self._hash.update(data)
         self.size += len(data)
-        return self._file.write(data)
+        with refusing_when_full():
+            return self._file.write(data)
+
+    def seek(self, *args) -> int:
+        with refusing_when_full():  # seeking flushes what is still buffered
+            return self._file.seek(*args)
 
     @property
     def sha256(self) -> str:
@@ -39,13 +70,15 @@ class HashingSpool:
 
     def claim(self) -> str:
         """Take over the file: the caller moves or deletes it; return its path."""
-        self._file.flush()
+        with refusing_when_full():
+            self._file.flush()
         self.is_claimed = True
         return self.path
 
     def discard(self) -> None:
         """Close and delete the file unless it was claimed."""
-        self._file.close()
+        with contextlib.suppress(OSError):  # a full disk may refuse the last buffered bytes
+            self._file.close()
         if not self.is_claimed:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
@@ -75,3 +108,4 @@ def init_app(app) -> None:
     """Make every request spool its uploads and clean them up afterwards."""
     app.request_class = SpoolingRequest
     app.teardown_request(discard_spools)
+    app.register_error_handler(NoRoomLeft, lambda error: render_error(NoRoomLeft.code))

@@ -246,6 +246,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def scratch_postgres_url():
+    """A new, empty PostgreSQL database for one test, dropped afterwards.
+
+    It uses the server of ISMS_TEST_DATABASE_URL, or the local one, even during the SQLite
+    run: tests that move data between SQLite and PostgreSQL, or cut a database connection,
+    need a real server.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    server = make_url(TEST_DATABASE_URL if is_postgres() else LOCAL_POSTGRES)
+    name = f"isms_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        pytest.skip(f"no PostgreSQL server at {server.host}:{server.port}: {error.orig}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3 API on loopback (moto in server mode) with throwaway credentials."""

@@ -40,12 +40,12 @@ class LiveServer:
         with sqlite3.connect(self.instance / "isms.db") as conn:
             return conn.execute(sql).fetchall()
 
-    def login(self) -> requests.Session:
+    def login(self, email: str = LEAD_EMAIL, password: str = LEAD_PASSWORD) -> requests.Session:
         session = requests.Session()
         page = session.get(self.base + "/login").text
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
         response = session.post(self.base + "/login", allow_redirects=False, data={
-            "csrf_token": token, "email": LEAD_EMAIL, "password": LEAD_PASSWORD})
+            "csrf_token": token, "email": email, "password": password})
         assert response.status_code == 302
         return session
 
@@ -55,8 +55,11 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_path: Path, **settings: str):
-    """Initialise an instance, add a lead, serve it with `isms run`, stop it afterwards."""
+def live_server(tmp_path: Path, preexec_fn=None, **settings: str):
+    """Initialise an instance, add a lead, serve it with `isms run`, stop it afterwards.
+
+    preexec_fn runs in the server process before it starts (e.g. to set a resource limit).
+    """
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISMS_")}
     env.update(ISMS_INSTANCE_PATH=str(instance), ISMS_SECRET_KEY="live-test-secret",
@@ -67,8 +70,9 @@ def live_server(tmp_path: Path, **settings: str):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     port = free_port()
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed after the server)
     process = subprocess.Popen([ISMS, "run", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
     server = LiveServer(f"http://127.0.0.1:{port}", port, process, env, instance)
     try:
         deadline = time.monotonic() + 20
@@ -84,6 +88,7 @@ def live_server(tmp_path: Path, **settings: str):
     finally:
         process.terminate()
         process.wait(timeout=15)
+        log.close()
 
 
 def multipart_parts(session: requests.Session, server: LiveServer, file_name: str,
@@ -115,6 +120,20 @@ def open_upload(server: LiveServer, session: requests.Session, head: bytes, tail
     conn.endheaders()
     conn.send(head)
     return conn
+
+
+def send_upload(server: LiveServer, session: requests.Session, file_name: str,
+                mib: int) -> http.client.HTTPResponse:
+    """Upload `mib` MiB to /evidence/new; the server may answer before it has read them all."""
+    head, tail, boundary = multipart_parts(session, server, file_name)
+    conn = open_upload(server, session, head, tail, boundary, mib * 1024 * 1024)
+    try:
+        for _ in range(mib):
+            conn.send(b"u" * 1024 * 1024)
+        conn.send(tail)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # it answered and closed early, as a refusal should
+    return conn.getresponse()
 
 
 def peak_rss_during(pid: int, work) -> tuple[int, int]:

@@ -1,0 +1,38 @@
+"""A test-only pause inside a request's transaction, for the fault tests. Never set in use.
+
+With `ISMS_TEST_PAUSE_AT` naming an endpoint (e.g. `controls.soa_decide`), a request to that
+endpoint flushes its changes when it commits, writes `<instance>/paused` and waits there, the
+transaction still open, until the test deletes the file (or two minutes pass). The tests then
+kill the server or cut the database at that known point. Unset (the default), nothing is
+registered and no request is slowed.
+"""
+
+import os
+import time
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+PAUSE_FILE = "paused"
+LONGEST_PAUSE = 120
+
+
+def _pause_before_commit(session: Session) -> None:
+    if not has_request_context() or request.endpoint != current_app.config.get(
+            "ISMS_TEST_PAUSE_AT"):
+        return
+    session.flush()  # the request's writes are in the database, not yet committed
+    marker = os.path.join(current_app.instance_path, PAUSE_FILE)
+    with open(marker, "w") as handle:
+        handle.write(request.endpoint)
+    deadline = time.monotonic() + LONGEST_PAUSE
+    while os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def init_app(app) -> None:
+    """Register the pause only when the test setting asks for it."""
+    if app.config.get("ISMS_TEST_PAUSE_AT") and not event.contains(
+            Session, "before_commit", _pause_before_commit):
+        event.listen(Session, "before_commit", _pause_before_commit)
