@@ -74,6 +74,8 @@ def state(app) -> dict:
             "anchors": rows("audit_anchors", "seq", "hash", "written_to", order="id"),
             "soa": rows("soa_versions", "number", "status", "sha256", order="number"),
             "head": rows("audit_head", "seq", "hash", order="id"),
+            "risks": rows("risk_controls", "risk_id", "edition", "control_id", order="id"),
+            "findings": rows("findings", "ref", "status", "verified_on", order="id"),
         }
 
 
@@ -105,6 +107,7 @@ def test_sqlite_to_postgresql_and_back_keeps_everything(backed_up, tmp_path,
     source, first = backed_up
     before = state(source)
     assert before["anchors"] and before["soa"] and any(e[3] for e in before["evidence"])
+    assert before["risks"] and len(before["findings"]) == 2  # the management system too
 
     postgres = instance(tmp_path, "postgres", scratch_postgres_url)
     assert "Restored" in run(postgres, "restore", str(first))
