@@ -32,6 +32,13 @@ DEFAULTS = {
     "ISMS_DUE_SOON_DAYS": 14,
     "ISMS_SCHEDULER_LEASE_SECONDS": 30,
     "ISMS_IDLE_MINUTES": 30,
+    # Failed sign-ins: per account and per client address within the window, then a lockout.
+    "ISMS_LOGIN_MAX_FAILURES": 10,
+    "ISMS_LOGIN_MAX_FAILURES_PER_IP": 50,
+    "ISMS_LOGIN_WINDOW_MINUTES": 15,
+    "ISMS_LOGIN_LOCKOUT_MINUTES": 15,
+    # Proxy addresses or networks (comma-separated) whose X-Forwarded-For is believed.
+    "ISMS_TRUSTED_PROXIES": "",
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }
