@@ -173,13 +173,19 @@ def new_user():
     return render_template("auth/user_form.html", form=form), form_status(form)
 
 
+def _managed_user(user_id: int) -> User:
+    """Return a user the current admin or lead may manage: the lead manages auditors only."""
+    user = db.get_or_404(User, user_id)
+    if current_user.role is Role.LEAD and user.role is not Role.AUDITOR:
+        abort(403)
+    return user
+
+
 @bp.route("/users/<int:user_id>/enabled", methods=["POST"])
 @allow(Role.ADMIN, Role.LEAD)
 def toggle_user(user_id: int):
     """Enable or disable a login; the lead may only revoke or restore auditors."""
-    user = db.get_or_404(User, user_id)
-    if current_user.role is Role.LEAD and user.role is not Role.AUDITOR:
-        abort(403)
+    user = _managed_user(user_id)
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("auth.users"))
@@ -193,9 +199,7 @@ def toggle_user(user_id: int):
 @allow(Role.ADMIN, Role.LEAD)
 def reset_user_password(user_id: int):
     """Give a user a temporary password (shown once); the lead may only reset auditors."""
-    user = db.get_or_404(User, user_id)
-    if current_user.role is Role.LEAD and user.role is not Role.AUDITOR:
-        abort(403)
+    user = _managed_user(user_id)
     if user.id == current_user.id:
         flash("Change your own password from your account page.", "error")
         return redirect(url_for("auth.users"))
