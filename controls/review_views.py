@@ -85,6 +85,8 @@ def new_review(control_id: str):
 def edit_review(review_id: int):
     """Correct a review during its first 24 hours; later, a correction is a new record."""
     review = db.get_or_404(Review, review_id)
+    if current_user.id != review.reviewer_id and current_user.role is not Role.LEAD:
+        abort(403)  # someone else's record: refused, not redirected to a correction form
     if not may_edit_review(review, current_user):
         flash("Records cannot be changed after 24 hours; record a correction instead.",
               "warning")

@@ -59,6 +59,8 @@ def _template_helpers(app: Flask) -> None:
     register_nav_item(app, "Settings", "settings.organisation", staff, ["settings."],
                       position=95)
     register_nav_item(app, "Audit log", "audit.index", staff, ["audit."], position=85)
+    register_nav_item(app, "Account", "auth.account", Role, ["auth.account",
+                      "auth.change_own_password", "auth.totp_setup"], position=99)
 
     @app.context_processor
     def _globals():

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import UTCDateTime, db, utcnow
+from isms.security import client_ip
 
 GENESIS_HASH = "0" * 64
 ADVISORY_LOCK_KEY = 27001  # serialises audit writers on PostgreSQL
@@ -129,7 +130,7 @@ def record_event(
         "object_id": str(object_id),
         "before": jsonable(before),
         "after": jsonable(after),
-        "ip": request.remote_addr if has_request_context() else None,
+        "ip": client_ip() if has_request_context() else None,
         "prev_hash": prev_hash,
     }
     event = AuditEvent(**fields, hash=event_hash(fields))

@@ -34,6 +34,13 @@ DEFAULTS = {
     "ISMS_IDLE_MINUTES": 30,
     # Likelihood and impact are scored 1..N.
     "ISMS_RISK_SCALE": 5,
+    # Failed sign-ins: per account and per client address within the window, then a lockout.
+    "ISMS_LOGIN_MAX_FAILURES": 10,
+    "ISMS_LOGIN_MAX_FAILURES_PER_IP": 50,
+    "ISMS_LOGIN_WINDOW_MINUTES": 15,
+    "ISMS_LOGIN_LOCKOUT_MINUTES": 15,
+    # Proxy addresses or networks (comma-separated) whose X-Forwarded-For is believed.
+    "ISMS_TRUSTED_PROXIES": "",
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
     # Test only: an endpoint whose commit pauses for the fault tests (isms/pause.py).

@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import Boolean, Integer, String, Text, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import UTCDateTime, db, utcnow
@@ -18,6 +18,9 @@ class Organisation(db.Model):
     edition: Mapped[str] = mapped_column(String(4), nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     scope: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Admins and leads must sign in with a second factor when this is on.
+    require_totp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                               server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

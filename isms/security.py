@@ -1,5 +1,6 @@
-"""Response headers that every page carries, and the idle session timeout."""
+"""Response headers that every page carries, the idle session timeout, the client address."""
 
+import ipaddress
 import time
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -41,7 +42,37 @@ def expire_idle_sessions():
     return None
 
 
+def client_ip() -> str:
+    """Return the client's address: X-Forwarded-For counts only when a trusted proxy sent it."""
+    remote = request.remote_addr or ""
+    trusted = trusted_networks(current_app.config["ISMS_TRUSTED_PROXIES"])
+    if not _is_within(remote, trusted):
+        return remote
+    hops = [hop.strip() for header in request.headers.getlist("X-Forwarded-For")
+            for hop in header.split(",") if hop.strip()]
+    # Walk back from the nearest hop; the first one that is not our own proxy is the client.
+    for hop in reversed(hops):
+        if not _is_within(hop, trusted):
+            return hop[:64]
+    return hops[0][:64] if hops else remote
+
+
+def trusted_networks(setting: str) -> tuple:
+    """Parse ISMS_TRUSTED_PROXIES: addresses or networks separated by commas or spaces."""
+    return tuple(ipaddress.ip_network(part, strict=False)
+                 for part in setting.replace(",", " ").split())
+
+
+def _is_within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def init_app(app) -> None:
-    """Register the headers and the idle timeout."""
+    """Register the headers and the idle timeout; a malformed proxy list stops the start."""
+    trusted_networks(app.config["ISMS_TRUSTED_PROXIES"])
     app.after_request(add_security_headers)
     app.before_request(expire_idle_sessions)

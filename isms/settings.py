@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from isms.audit import changes, record_event
@@ -26,6 +26,10 @@ class OrganisationForm(FlaskForm):
     timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)],
                            filters=[strip_text],
                            description="An IANA name such as Europe/Brussels.")
+    require_totp = BooleanField(
+        "Admins and leads must sign in with a second factor",
+        description="Those without an authenticator app are asked to set one up at their "
+                    "next request.")
 
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data):
@@ -39,13 +43,17 @@ def organisation():
     org = get_organisation()
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
-        before = {"name": org.name, "scope": org.scope, "timezone": org.timezone}
+        before = _audited(org)
         form.populate_obj(org)
-        old, new = changes(before, {"name": org.name, "scope": org.scope,
-                                    "timezone": org.timezone})
+        old, new = changes(before, _audited(org))
         if new:
             record_event("organisation.update", "organisation", org.id, before=old, after=new)
             db.session.commit()
             flash("Organisation settings saved.", "success")
         return redirect(url_for("settings.organisation"))
     return render_template("settings/organisation.html", form=form, org=org), form_status(form)
+
+
+def _audited(org) -> dict:
+    return {"name": org.name, "scope": org.scope, "timezone": org.timezone,
+            "require_totp": org.require_totp}

@@ -11,11 +11,25 @@ from isms.auth.guard import SAFE_METHODS, access_for, safe_next
 from isms.auth.models import Role, User
 from isms.db import db
 
-PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static", "controls.calendar_feed"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "core.healthz", "static",
+                    "controls.calendar_feed"}
 TOKEN_ONLY = {"controls.calendar_feed"}
-# Pages an owner reaches only for objects they own (the sample objects belong to a lead).
-OBJECT_CHECKED = {"controls.edit", "evidence.new_version", "controls.new_review",
-                  "controls.edit_review", "management.edit_clause"}
+_OWNER = frozenset({Role.OWNER})
+# Routes a role reaches only for objects it may touch: the sample objects belong to a lead,
+# the sample user is a lead (whom a lead may neither disable nor reset).
+OBJECT_CHECKED = {
+    "controls.edit": _OWNER, "controls.new_review": _OWNER, "controls.edit_review": _OWNER,
+    "evidence.new_version": _OWNER, "evidence.add_links": _OWNER,
+    "evidence.remove_link": _OWNER, "evidence.delete": _OWNER,
+    "controls.follow_up_done": _OWNER, "controls.answer": _OWNER,
+    "auth.toggle_user": frozenset({Role.LEAD}),
+    "auth.reset_user_password": frozenset({Role.LEAD}),
+    # Management: the sample clause has no owner, the sample action is the lead's, and only
+    # the lead adds actions to a management review.
+    "management.edit_clause": _OWNER, "management.link_clause_evidence": _OWNER,
+    "management.action_done": _OWNER,
+    "management.review": frozenset({Role.ADMIN, Role.OWNER}),
+}
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
@@ -157,9 +171,27 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(app, client, login_
         assert response.status_code in (200, 302, 403), response.status_code
         # A 403 for an allowed role may only come from an object-level check.
         if response.status_code == 403:
-            assert endpoint in OBJECT_CHECKED and role is Role.OWNER
+            assert role in OBJECT_CHECKED.get(endpoint, ())
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("rule,endpoint,method",
+                         [r for r in GUARDED if r[2] not in SAFE_METHODS])
+def test_each_role_may_post_exactly_where_declared(app, client, login_as, objects, role, rule,
+                                                   endpoint, method):
+    with app.app_context():
+        access = access_for(endpoint)
+    allowed = role in access.roles and (role is not Role.AUDITOR or access.auditor_may_write)
+    login_as(role)
+    response = client.open(_url(app, rule, endpoint, objects), method=method,
+                           data={"csrf_token": client.csrf_token()})
+    assert response.status_code < 500, (endpoint, role, response.status_code)
+    if not allowed:
+        assert response.status_code == 403
+    elif response.status_code == 403:
+        assert role in OBJECT_CHECKED.get(endpoint, ()), (endpoint, role)
 
 
 # The role table from the README, spelled out so that a wrong declaration fails here too.

@@ -4,9 +4,10 @@ from flask import request
 from flask_login import LoginManager, current_user
 
 from isms.audit import record_event
+from isms.auth import account_views  # noqa: F401 (adds the account pages to the blueprint)
 from isms.auth.cli import user_cli
 from isms.auth.guard import enforce
-from isms.auth.models import Role, User
+from isms.auth.models import Role, User, load_user
 from isms.auth.views import bp
 from isms.db import db
 
@@ -17,10 +18,7 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_enabled else None
+login_manager.user_loader(load_user)
 
 
 def init_app(app) -> None:

@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 from isms.auth.guard import local_today
 from isms.auth.models import Role
 from isms.auth.scope import ScopeError, expand_scope, set_scope
-from isms.auth.services import UserError, create_user
+from isms.auth.services import UserError, create_user, get_user_by_email, reset_password
+from isms.auth.totp import disable_totp
 from isms.db import db
 from isms.org import get_organisation
 
@@ -44,3 +45,19 @@ def create_command(email, role, name, valid_from, valid_until, scope, password_s
     db.session.commit()
     window = f" (access {user.valid_from} to {user.valid_until})" if user.valid_from else ""
     click.echo(f"Created {user.email} as {user.role.value}{window}.")
+
+
+@user_cli.command("reset-password")
+@click.argument("email")
+@click.option("--remove-totp", is_flag=True, help="Also turn the user's second factor off.")
+def reset_password_command(email, remove_totp):
+    """Give a user a temporary password (printed once) and end their sessions."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    temporary = reset_password(user, actor="system:cli")
+    if remove_totp:
+        disable_totp(user, actor="system:cli")
+    db.session.commit()
+    click.echo(f"Temporary password for {user.email}: {temporary}")
+    click.echo("They must choose a new one when they sign in.")

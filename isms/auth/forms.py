@@ -1,8 +1,16 @@
 """Login and user administration forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from isms.auth.models import Role
 from isms.auth.services import MIN_PASSWORD_LENGTH
@@ -14,6 +22,30 @@ class LoginForm(FlaskForm):
                        filters=[strip_text])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=64)], filters=[strip_text],
+                       description="The six digits your authenticator app shows, or one of "
+                                   "your recovery codes.")
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(
+        min=MIN_PASSWORD_LENGTH, max=1024,
+        message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.")
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new", message="The two new passwords differ.")])
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
+
+
+class ResetForm(FlaskForm):
+    remove_totp = BooleanField("Also remove their second factor")
 
 
 class UserForm(FlaskForm):

@@ -8,11 +8,15 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 from isms.auth.models import Role
-from isms.org import local_now
+from isms.auth.totp import is_totp_required
+from isms.org import find_organisation, local_now
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints Flask creates for us; they serve only files from the static folders.
 BUILTIN_PUBLIC = frozenset({"static"})
+# Pages a user may still reach while they owe a new password or a second factor.
+DETOUR_PAGES = frozenset({"auth.logout", "auth.change_own_password", "auth.totp_setup",
+                          "auth.totp_qr"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,21 @@ def enforce():
     if (current_user.role is Role.AUDITOR and request.method not in SAFE_METHODS
             and not access.auditor_may_write):
         abort(403)
+    return _detour()
+
+
+def _detour():
+    """Send a user who owes a new password or a second factor to that page first."""
+    if request.endpoint in DETOUR_PAGES:
+        return None
+    if current_user.must_change_password:
+        flash("Choose a new password before you go on.", "info")
+        return redirect(url_for("auth.change_own_password"))
+    org = find_organisation()
+    if (not current_user.has_totp and org is not None
+            and is_totp_required(current_user, org.require_totp)):
+        flash("Your organisation asks you to set up a second factor before you go on.", "info")
+        return redirect(url_for("auth.totp_setup"))
     return None
 
 

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,10 +36,28 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the secret in the user's calendar feed URL; empty when revoked.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Raised on every password change or reset; sessions carrying an older stamp end.
+    session_stamp: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                               server_default="0")
+    # Set by an admin's reset: the user must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default=false())
+    # The base32 TOTP secret once enrolment is confirmed; None means no second factor.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last time step a code was accepted for, so one code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session; a new stamp makes old sessions invalid.
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def display_name(self) -> str:
@@ -64,6 +82,17 @@ class User(UserMixin, db.Model):
         return self.role in roles
 
 
+def load_user(session_id: str) -> User | None:
+    """Return the enabled user a session's "id:stamp" names, if the stamp is still current."""
+    user_id, _, stamp = (session_id or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_enabled or str(user.session_stamp) != stamp:
+        return None
+    return user
+
+
 class AuditorScope(db.Model):
     """One control an auditor may see, by catalog id (either edition)."""
 
@@ -71,3 +100,25 @@ class AuditorScope(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     control_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in, kept in the database so every worker counts the same failures."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    ip: Mapped[str] = mapped_column(String(64), nullable=False, index=True)

@@ -83,6 +83,29 @@ def set_enabled(user: User, enabled: bool, *, actor: str | None = None) -> None:
                  before={"is_enabled": not enabled}, after={"is_enabled": enabled}, actor=actor)
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; other sessions end."""
+    if not user.check_password(current):
+        raise UserError("The current password is not right.")
+    check_password_rules(new)
+    if new == current:
+        raise UserError("Choose a password different from the current one.")
+    user.set_password(new)
+    user.must_change_password = False
+    user.session_stamp += 1
+    record_event("user.password_change", "user", user.id, actor=str(user.id))
+
+
+def reset_password(user: User, *, actor: str | None = None) -> str:
+    """Give the user a random temporary password to change at next sign-in; return it."""
+    temporary = secrets.token_urlsafe(12)
+    user.set_password(temporary)
+    user.must_change_password = True
+    user.session_stamp += 1
+    record_event("user.password_reset", "user", user.id, actor=actor)
+    return temporary
+
+
 def note_login(user: User) -> None:
     """Record a successful login."""
     user.last_login_at = utcnow()
