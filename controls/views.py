@@ -18,6 +18,7 @@ from controls.services import (
     paginate,
     update_control,
 )
+from controls.setup import build_checklist
 from evidence.api import describe_versions, list_for_control
 from isms.api import (
     ALL_ROLES,
@@ -46,8 +47,10 @@ REVIEWS_SHOWN = 10
 def dashboard():
     """Show where the ISMS stands: decisions, status, responsibility, progress per group."""
     org = get_organisation()
+    checklist = (build_checklist(org) if current_user.role in (Role.ADMIN, Role.LEAD)
+                 else None)
     return render_template("controls/dashboard.html", org=org, edition=get_edition(org.edition),
-                           board=build_dashboard(org.edition))
+                           board=build_dashboard(org.edition), checklist=checklist)
 
 
 @bp.route("/controls")
