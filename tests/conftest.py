@@ -332,10 +332,13 @@ def browser_missing() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what will not run
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "browser" in item.keywords]
     reason = browser_missing() if browser_items else None
     config.stash[BROWSER_SKIPPED] = (len(browser_items), reason)
+    if reason and os.environ.get("ISMS_TEST_REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"the browser journeys must run here (CI), but {reason}")
     if reason:
         skip = pytest.mark.skip(reason=f"browser journeys skipped: {reason}")
         for item in browser_items:
