@@ -59,10 +59,10 @@ def build_checklist(org: Organisation) -> Checklist:
         SetupStep("scope", "State the scope of the ISMS", bool(org.scope.strip()),
                   "The clause 4.3 scope statement, as the certificate will state it."),
         SetupStep("edition", "Choose the Annex A edition", True,
-                  f"ISO/IEC 27001:{org.edition}, set by `isms init`."),
+                  f"ISO/IEC 27001:{org.edition}, set when the tracker was initialised."),
         SetupStep("owners", "Invite control owners", owners > 0,
                   f"{owners} owner{'' if owners == 1 else 's'} can sign in." if owners
-                  else "Nobody but you can sign in yet."),
+                  else "No control owner can sign in yet."),
         SetupStep("decisions", "Import your SoA or start fresh", decided > 0 or fresh,
                   f"{decided} controls decided." if decided
                   else ("You chose to decide each control here." if fresh
