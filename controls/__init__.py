@@ -3,6 +3,7 @@
 from controls import (  # noqa: F401 (they register their routes)
     request_views,
     review_views,
+    setup_views,
     soa_import_views,
     soa_views,
 )

@@ -4,7 +4,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from controls.calendar import build_feed
-from controls.models import FollowUp, Review, ReviewOutcome
+from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
+from controls.requests import list_requests
 from controls.review_forms import ReviewEditForm, ReviewForm
 from controls.reviews import (
     NewFollowUp,
@@ -130,7 +131,7 @@ def follow_up_done(follow_up_id: int):
 @bp.route("/my")
 @allow(Role.LEAD, Role.OWNER)
 def my_work():
-    """What is on my plate: controls due for review, my follow-ups, my expiring evidence."""
+    """What is on my plate: reviews due, follow-ups, evidence to renew, requests to answer."""
     edition, today = get_organisation().edition, local_today()
     mine = [r for r in list_control_rows(edition) if r.state.owner_id == current_user.id]
     statuses = review_statuses(edition, [r.state for r in mine], today)
@@ -146,7 +147,9 @@ def my_work():
         follow_ups=open_follow_ups(owner_id=current_user.id),
         evidence=expiring_by_owner(current_user.id).get(current_user.id, []),
         actions=open_actions_of(current_user.id),
-        overdue_everywhere=overdue_everywhere,
+        overdue_everywhere=overdue_everywhere, requests=[
+            r for r in list_requests(current_user) if r.owner_id == current_user.id
+            and r.status in (RequestStatus.OPEN, RequestStatus.REJECTED)],
         has_feed=current_user.calendar_token_hash is not None)
 
 

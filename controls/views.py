@@ -20,6 +20,7 @@ from controls.services import (
     risk_refs_text,
     update_control,
 )
+from controls.setup import build_checklist
 from evidence.api import describe_versions, list_for_control
 from isms.api import (
     ALL_ROLES,
@@ -50,8 +51,10 @@ REVIEWS_SHOWN = 10
 def dashboard():
     """Show where the ISMS stands: decisions, status, responsibility, progress per group."""
     org = get_organisation()
+    checklist = (build_checklist(org) if current_user.role in (Role.ADMIN, Role.LEAD)
+                 else None)
     return render_template("controls/dashboard.html", org=org, edition=get_edition(org.edition),
-                           board=build_dashboard(org.edition),
+                           board=build_dashboard(org.edition), checklist=checklist,
                            isms=management_summary(org.edition, local_today()))
 
 

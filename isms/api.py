@@ -49,13 +49,20 @@ from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
-from isms.org import Organisation, find_organisation, get_organisation, local_now
+from isms.org import (
+    DEFAULT_ORGANISATION_NAME,
+    Organisation,
+    find_organisation,
+    get_organisation,
+    local_now,
+)
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
     "SPOOL_PREFIX",

@@ -12,7 +12,7 @@ from werkzeug.serving import run_simple
 
 from isms.backup import BackupError, backup, restore
 from isms.db import db, utcnow
-from isms.org import find_organisation
+from isms.org import DEFAULT_ORGANISATION_NAME, find_organisation
 from isms.scheduler import build_scheduler, get_job, run_with_lease
 from isms.setup import SetupError, initialise
 
@@ -20,7 +20,7 @@ from isms.setup import SetupError, initialise
 @click.command("init")
 @click.option("--edition", type=click.Choice(["2013", "2022"]), default=None,
               help="Annex A edition in use (default 2013); set once.")
-@click.option("--name", default="My organisation", help="Organisation name if it is new.")
+@click.option("--name", default=DEFAULT_ORGANISATION_NAME, help="Organisation name if it is new.")
 @with_appcontext
 def init_command(edition, name):
     """Migrate the database, load the catalog and create the organisation (idempotent)."""

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import UTCDateTime, db, utcnow
 
+# The name `isms init` gives an organisation when none is passed; the setup checklist asks
+# for the real one while this is still in place.
+DEFAULT_ORGANISATION_NAME = "My organisation"
+
 
 class Organisation(db.Model):
     __tablename__ = "organisations"

@@ -1,12 +1,12 @@
 """Organisation settings: name, scope statement and time zone."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from isms.audit import changes, record_event
-from isms.auth.guard import allow
+from isms.auth.guard import allow, safe_next
 from isms.auth.models import Role
 from isms.db import db
 from isms.forms import form_status, strip_text
@@ -50,7 +50,8 @@ def organisation():
             record_event("organisation.update", "organisation", org.id, before=old, after=new)
             db.session.commit()
             flash("Organisation settings saved.", "success")
-        return redirect(url_for("settings.organisation"))
+        # The setup checklist sends the lead here and expects them back.
+        return redirect(safe_next(request.args.get("next"), url_for("settings.organisation")))
     return render_template("settings/organisation.html", form=form, org=org), form_status(form)
 
 

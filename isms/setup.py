@@ -8,7 +8,7 @@ from isms.audit import record_event
 from isms.catalog import EDITIONS, forget_catalog
 from isms.catalog.loader import load_catalog
 from isms.config import write_secret_key
-from isms.org import ensure_organisation
+from isms.org import DEFAULT_ORGANISATION_NAME, ensure_organisation
 
 
 class SetupError(RuntimeError):
@@ -20,7 +20,7 @@ def register_init_step(app, step: Callable[[str], None]) -> None:
     app.extensions.setdefault("isms.init_steps", []).append(step)
 
 
-def initialise(edition: str | None, name: str = "My organisation") -> list[str]:
+def initialise(edition: str | None, name: str = DEFAULT_ORGANISATION_NAME) -> list[str]:
     """Bring the database to a usable state; safe to run again. Return what was done."""
     if edition is not None and edition not in EDITIONS:
         raise SetupError(f"Unknown edition {edition}; choose one of {', '.join(EDITIONS)}.")

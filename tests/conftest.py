@@ -341,3 +341,42 @@ def smtp(app):
                       ISMS_SMTP_FROM="isms@cloudar.example")
     yield mailbox
     controller.stop()
+
+
+# Browser journeys (marked `browser`) drive Debian's Chromium through Playwright; without
+# either they are skipped with the reason, and the run ends with a line that says so.
+CHROMIUM = os.environ.get("ISMS_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_missing() -> str | None:
+    """Say why the browser journeys cannot run here, or None when they can."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what will not run
+def pytest_collection_modifyitems(config, items):
+    browser_items = [item for item in items if "browser" in item.keywords]
+    reason = browser_missing() if browser_items else None
+    config.stash[BROWSER_SKIPPED] = (len(browser_items), reason)
+    if reason and os.environ.get("ISMS_TEST_REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"the browser journeys must run here (CI), but {reason}")
+    if reason:
+        skip = pytest.mark.skip(reason=f"browser journeys skipped: {reason}")
+        for item in browser_items:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count, reason = config.stash.get(BROWSER_SKIPPED, (0, None))
+    if count and reason:
+        terminalreporter.write_sep("!", f"{count} BROWSER JOURNEYS SKIPPED: {reason}",
+                                   yellow=True, bold=True)
+
+
+BROWSER_SKIPPED = pytest.StashKey[tuple]()

@@ -54,9 +54,17 @@ class LiveServer:
         return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
+# The default preparation: `isms init`, then a lead created from the command line.
+WITH_LEAD = (
+    (["init"], None),
+    (["user", "create", LEAD_EMAIL, "--role", "lead", "--password-stdin"], LEAD_PASSWORD),
+)
+
+
 @contextmanager
-def live_server(tmp_path: Path, preexec_fn=None, **settings: str):
-    """Initialise an instance, add a lead, serve it with `isms run`, stop it afterwards.
+def live_server(tmp_path: Path, setup=WITH_LEAD, preexec_fn=None, **settings: str):
+    """Prepare an instance with `setup` ((isms arguments, stdin) pairs), serve it with
+    `isms run`, stop it afterwards.
 
     preexec_fn runs in the server process before it starts (e.g. to set a resource limit).
     """
@@ -64,9 +72,9 @@ def live_server(tmp_path: Path, preexec_fn=None, **settings: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISMS_")}
     env.update(ISMS_INSTANCE_PATH=str(instance), ISMS_SECRET_KEY="live-test-secret",
                ISMS_PASSWORD_HASH="pbkdf2:sha256:1000", **settings)
-    for command in (["init"], ["user", "create", LEAD_EMAIL, "--role", "lead",
-                               "--password-stdin"]):
-        done = subprocess.run([ISMS, *command], env=env, input=LEAD_PASSWORD + "\n",
+    for command, stdin in setup:
+        done = subprocess.run([ISMS, *command], env=env,
+                              input=None if stdin is None else stdin + "\n",
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     port = free_port()

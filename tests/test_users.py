@@ -22,14 +22,20 @@ def test_an_admin_adds_an_owner(app, client, login_as):
     assert "new.owner@example.com" in client.get("/users").get_data(as_text=True)
 
 
-def test_the_lead_may_invite_auditors_only(app, client, login_as):
+def test_the_lead_may_invite_owners_and_auditors_only(app, client, login_as):
     login_as(Role.LEAD)
     form = client.get("/users/new").get_data(as_text=True)
-    assert 'value="auditor"' in form and 'value="admin"' not in form
-    refused = client.post("/users/new", data={
-        "email": "sneaky@example.com", "role": "admin", "password": "a long enough password"})
-    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert 'value="auditor"' in form and 'value="owner"' in form
+    assert 'value="admin"' not in form and 'value="lead"' not in form
+    for role in ("admin", "lead"):
+        refused = client.post("/users/new", data={
+            "email": "sneaky@example.com", "role": role, "password": "a long enough password"})
+        assert refused.status_code == 422
+        assert "Not a valid choice" in refused.get_data(as_text=True)
     assert _user(app, "sneaky@example.com") is None
+    client.post("/users/new", data={
+        "email": "new.owner@example.com", "role": "owner", "password": "a long enough password"})
+    assert _user(app, "new.owner@example.com").role is Role.OWNER
     start = date.today() + timedelta(days=7)
     client.post("/users/new", data={
         "email": "auditor@certifier.example", "role": "auditor",

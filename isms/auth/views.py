@@ -138,7 +138,7 @@ def logout():
 @bp.route("/users")
 @allow(Role.ADMIN, Role.LEAD)
 def users():
-    """List users; admins manage everyone, the lead invites auditors."""
+    """List users; admins manage everyone, the lead invites owners and auditors."""
     users = list_users()
     scopes = {u.id: len(scope_of(u.id)) for u in users if u.role is Role.AUDITOR}
     return render_template("auth/users.html", users=users, scopes=scopes)
@@ -147,10 +147,11 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @allow(Role.ADMIN, Role.LEAD)
 def new_user():
-    """Create a user; the lead may only invite auditors."""
+    """Create a user; the lead may only invite control owners and auditors."""
     form = UserForm()
     if current_user.role is Role.LEAD:
-        form.role.choices = choices([(Role.AUDITOR.value, "Auditor")])
+        form.role.choices = choices([(Role.OWNER.value, "Owner"),
+                                     (Role.AUDITOR.value, "Auditor")])
     if form.validate_on_submit():
         try:
             scope = (expand_scope(form.scope.data, get_organisation().edition)
