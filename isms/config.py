@@ -32,6 +32,9 @@ DEFAULTS = {
     "ISMS_DUE_SOON_DAYS": 14,
     "ISMS_SCHEDULER_LEASE_SECONDS": 30,
     "ISMS_IDLE_MINUTES": 30,
+    "ISMS_AWS_VALID_DAYS": 7,  # how long a collected AWS snapshot counts as current evidence
+    "ISMS_AWS_COLLECT_TIME": "03:30",  # daily collection, in the organisation's time zone
+    "ISMS_AWS_ENDPOINT_URL": "",  # an AWS API emulator for development and tests only
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
 }

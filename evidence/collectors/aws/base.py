@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -74,11 +75,19 @@ def error_code(error: Exception) -> str:
     """Say what went wrong without the request id or anything else that varies per call."""
     if isinstance(error, ClientError):
         detail = error.response.get("Error", {})
-        code = detail.get("Code", "Unknown")
-        return f"{code}: {detail.get('Message', '')}".strip().rstrip(":")
+        code, message = detail.get("Code", "Unknown"), detail.get("Message", "") or ""
+        if message.lstrip().startswith("<"):  # an XML body some services return as is
+            code = _tag(message, "Code") or code
+            message = _tag(message, "Message")
+        return f"{code}: {message[:300]}".strip().rstrip(":")
     if isinstance(error, BotoCoreError):
         return type(error).__name__
     return f"{type(error).__name__}: {error}"
+
+
+def _tag(xml: str, name: str) -> str:
+    found = re.search(rf"<{name}>([^<]*)</{name}>", xml)
+    return found.group(1) if found else ""
 
 
 def run_check(check: Check, probe: Probe) -> Result:
