@@ -12,7 +12,7 @@ from evidence.storage import get_storage
 from isms.api import STAFF, Role, allow, choices, db, form_status, list_assignable_owners
 
 bp = Blueprint("aws", __name__, url_prefix="/aws", template_folder="templates")
-MANAGERS = (Role.LEAD, Role.ADMIN)
+MANAGERS = frozenset({Role.LEAD, Role.ADMIN})
 SNAPSHOT_LIMIT = 256 * 1024
 
 
