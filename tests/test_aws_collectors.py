@@ -57,3 +57,11 @@ def test_an_unreachable_region_is_an_error_not_a_pass(aws_endpoint):
     result = run_check(BY_ID["guardduty-enabled"], probe)
     assert result.verdict is Verdict.ERROR
     assert "EndpointConnectionError" in result.reason
+
+
+def test_docs_list_every_check_and_each_action_the_collectors_call():
+    from pathlib import Path
+
+    docs = (Path(__file__).parent.parent / "docs" / "aws.md").read_text()
+    for check in CHECKS:
+        assert f"`{check.id}`" in docs
