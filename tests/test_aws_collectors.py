@@ -6,16 +6,8 @@ import pytest
 
 from evidence.collectors.aws.base import Probe, Result, Verdict, canonical_json, run_check
 from evidence.collectors.aws.registry import BY_ID, CHECKS
-from tests.aws_helpers import REGION, Account, start_moto
+from tests.aws_helpers import REGION, Account
 from tests.aws_setups import RECORDED_ONLY, SETUPS
-
-
-@pytest.fixture(scope="module")
-def aws_endpoint():
-    server, endpoint = start_moto()
-    yield endpoint
-    server.stop()
-
 
 DOCS = (Path(__file__).parent.parent / "docs" / "aws.md").read_text()
 # API operations whose IAM action has another name.

@@ -3,7 +3,6 @@
 import io
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from evidence.aws_models import AwsConnection, AwsRun
@@ -11,21 +10,8 @@ from evidence.jobs import aws_collect_job
 from isms.auth.models import Role
 from isms.db import db
 from isms.scheduler import list_jobs
-from tests.aws_helpers import Account, new_account_id, start_moto
+from tests.aws_helpers import Account, new_account_id
 from tests.aws_setups import SETUPS
-
-
-@pytest.fixture(scope="module")
-def aws_endpoint():
-    server, endpoint = start_moto()
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture
-def aws_app(app, aws_endpoint):
-    app.config.update(ISMS_AWS_ENDPOINT_URL=aws_endpoint)
-    return app
 
 
 def _form(account_id: str, owner_id: int, name: str = "prod") -> dict:

@@ -3,7 +3,6 @@
 import json
 import logging
 
-import pytest
 from sqlalchemy import func, select, text
 
 from evidence.aws_models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
@@ -12,7 +11,7 @@ from evidence.collectors.aws.registry import BY_ID, CHECKS
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.auth.models import Role
 from isms.db import db
-from tests.aws_helpers import REGION, Account, start_moto
+from tests.aws_helpers import REGION, Account
 from tests.aws_setups import SETUPS
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for plain credentials
@@ -22,17 +21,6 @@ OTHER_ACCOUNT = "222233334444"
 UNSIGNABLE = ("backup-plan", "guardduty-enabled", "securityhub-enabled")
 
 
-@pytest.fixture(scope="module")
-def aws_endpoint():
-    server, endpoint = start_moto()
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture
-def aws_app(app, aws_endpoint):
-    app.config.update(ISMS_AWS_ENDPOINT_URL=aws_endpoint, ISMS_AWS_VALID_DAYS=10)
-    return app
 
 
 def _connection(app, owner_id, name, account_id, **extra) -> int:
