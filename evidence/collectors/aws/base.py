@@ -7,13 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 log = logging.getLogger("isms.aws")
-# Throttling is retried by botocore with exponential backoff and jitter.
-RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5,
-                 read_timeout=20)
+
+
+def retry_config():
+    """Throttling and transient errors are retried by botocore with exponential backoff."""
+    from botocore.config import Config  # imported on use: app start-up stays light
+
+    return Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5,
+                  read_timeout=20)
 
 
 class Verdict(StrEnum):
@@ -53,7 +57,7 @@ class Probe:
         if key not in self._clients:
             self._clients[key] = self.session.client(
                 service, region_name=key[1], endpoint_url=self.endpoint_url or None,
-                config=RETRIES)
+                config=retry_config())
         return self._clients[key]
 
     def per_region(self, read: Callable[[str], object]) -> dict:

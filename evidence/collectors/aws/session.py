@@ -3,15 +3,14 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from evidence.collectors.aws.base import (
-    RETRIES,
     Check,
     Probe,
     Result,
     error_code,
+    retry_config,
     run_check,
 )
 from evidence.collectors.aws.registry import CHECKS
@@ -35,15 +34,17 @@ class AccountError(RuntimeError):
     """The credentials do not reach the configured account; no check was run."""
 
 
-def open_session(target: Target) -> boto3.Session:
+def open_session(target: Target):
     """Return a session from the default chain or a profile, through AssumeRole if asked."""
+    import boto3  # imported on use: app start-up stays light
+
     base = boto3.Session(profile_name=target.profile or None, region_name=target.regions[0])
     if not target.role_arn:
         return base
     args = {"RoleArn": target.role_arn, "RoleSessionName": SESSION_NAME}
     if target.external_id:
         args["ExternalId"] = target.external_id
-    sts = base.client("sts", endpoint_url=target.endpoint_url or None, config=RETRIES)
+    sts = base.client("sts", endpoint_url=target.endpoint_url or None, config=retry_config())
     credentials = sts.assume_role(**args)["Credentials"]
     return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
                          aws_secret_access_key=credentials["SecretAccessKey"],
