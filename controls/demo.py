@@ -144,6 +144,13 @@ SPECIFIC_EVIDENCE = (
      "holds both the deploy and the approve permission."),
 )
 
+# Marked as inherited, so every AWS and shared control shows it (see controls.inherited).
+INHERITED_REPORTS = {
+    "AWS ISO/IEC 27001 certificate (AWS Artifact)": {
+        "issuer": "EY CertifyPoint", "report_name": "ISO/IEC 27001:2013 certificate",
+        "inherited_from": "aws"},
+}
+
 
 def load_demo(org) -> None:
     """Put the Cloudar demo in place (the caller commits)."""
@@ -199,7 +206,15 @@ def _demo_evidence(users) -> None:
             collected_on=today - timedelta(days=30 if valid_days is None or valid_days > 0
                                            else 400),
             valid_until=None if valid_days is None else today + timedelta(days=valid_days),
-            tags=tags, audit_actor="system:demo", **extra)
+            tags=tags, audit_actor="system:demo", report=_report(title, today), **extra)
+
+
+def _report(title: str, today) -> dict | None:
+    report = INHERITED_REPORTS.get(title)
+    if report is None:
+        return None
+    return {**report, "period_from": today - timedelta(days=165),
+            "period_to": today + timedelta(days=200)}
 
 
 OUTCOMES = (ReviewOutcome.EFFECTIVE,) * 6 + (ReviewOutcome.NEEDS_IMPROVEMENT,) * 3 + (

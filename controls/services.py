@@ -270,7 +270,7 @@ def update_control(state: ControlState, values: dict, actor: User | None,
     if "risk_refs" in values:
         unknown = [t for t in link_control_risks(state.edition, state.control_id,
                                                  state.risk_refs) if is_risk_id(t)]
-        if unknown:
+        if unknown and "risk_refs" in changed:  # said once, when someone writes the ids
             warnings.append(f"Not in the risk register (yet): {', '.join(unknown)}. "
                             "They stay as text and link once the risk exists.")
     return warnings

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from controls.forms import ControlForm
+from controls.inherited import failing_checks_for, failing_checks_overview, inherited_for
 from controls.reviews import list_reviews, may_edit_review
 from controls.services import (
     EVIDENCE_FILTERS,
@@ -53,9 +54,11 @@ def dashboard():
     org = get_organisation()
     checklist = (build_checklist(org) if current_user.role in (Role.ADMIN, Role.LEAD)
                  else None)
+    failing = [] if current_user.role is Role.AUDITOR else failing_checks_overview(org.edition)
     return render_template("controls/dashboard.html", org=org, edition=get_edition(org.edition),
                            board=build_dashboard(org.edition), checklist=checklist,
-                           isms=management_summary(org.edition, local_today()))
+                           isms=management_summary(org.edition, local_today()),
+                           aws_failing=failing)
 
 
 @bp.route("/controls")
@@ -103,6 +106,7 @@ def detail(control_id: str):
         may_review=can_edit(current_user, row.state) and not archived,
         may_edit_review=may_edit_review,
         field_labels=HISTORY_LABELS, user_names=_user_names(),
+        inherited=inherited_for(row.state), aws_failing=failing_checks_for(edition, control_id),
     )
 
 

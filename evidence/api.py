@@ -6,9 +6,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from evidence.aws_queries import CheckFlag, InheritedReport, failing_checks, inherited_reports
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.queries import items_for_control
-from evidence.services import Content, EvidenceError, create_item, link_controls
+from evidence.services import Content, EvidenceError, Report, create_item, link_controls
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
 from evidence.storage import get_storage
@@ -260,9 +261,13 @@ def link_items_to_control(item_ids, edition: str, control_id: str) -> int:
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",
-                    tags=(), audit_actor: str | None = None) -> int:
-    """Create an evidence item with its first version; return its id (the caller commits)."""
+                    tags=(), audit_actor: str | None = None, report: dict | None = None) -> int:
+    """Create an evidence item with its first version; return its id (the caller commits).
+
+    `report` holds issuer, report_name, period_from, period_to and inherited_from.
+    """
     item = create_item(
+        report=Report(**report) if report else None,
         title=title, kind=EvidenceKind(kind), owner_id=owner_id, refs=refs,
         content=Content(stream=stream, file_name=file_name, url=url, text=text),
         collected_on=collected_on, valid_until=valid_until, today=local_today(),
@@ -270,9 +275,20 @@ def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on:
     return item.id
 
 
+def failing_aws_checks(edition: str, control_ids=None) -> dict[str, list[CheckFlag]]:
+    """Return the AWS checks failing or in error, per control of the edition, in one query."""
+    return failing_checks(edition, control_ids)
+
+
+def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
+    """Return the third-party reports inherited from a provider, with their status."""
+    return inherited_reports(provider)
+
+
 __all__ = [
     "EVIDENCE_STATUSES",
     "STATUS_RANK",
+    "CheckFlag",
     "EvidenceError",
     "EvidenceSummary",
     "RegisterRow",
@@ -283,8 +299,10 @@ __all__ = [
     "describe_versions",
     "evidence_register",
     "expiring_by_owner",
+    "failing_aws_checks",
     "find_items",
     "has_evidence",
+    "inherited_evidence",
     "list_for_control",
     "status_by_control",
     "summaries_by_control",

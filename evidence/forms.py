@@ -42,6 +42,14 @@ class NewEvidenceForm(ContentFields):
     controls = StringField("Controls", validators=[Length(max=2000)], filters=[strip_text],
                            description="Control ids of either edition, e.g. A.9.4.2, A.8.5.")
     with_counterparts = BooleanField("Also link the matching controls of the other edition")
+    issuer = StringField("Issuer", validators=[Length(max=200)], filters=[strip_text],
+                         description="Third-party reports: who issued it, e.g. an auditor.")
+    report_name = StringField("Report name", validators=[Length(max=200)],
+                              filters=[strip_text])
+    period_from = DateField("Period covered from", validators=[Optional()])
+    period_to = DateField("Period covered to", validators=[Optional()])
+    inherited_from_aws = BooleanField(
+        "Inherited from AWS: show it on every control whose responsibility is AWS or shared")
 
 
 class VersionForm(ContentFields):

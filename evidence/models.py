@@ -56,6 +56,12 @@ class EvidenceItem(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     delete_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Third-party reports: who issued what, for which period; 'aws' when inherited from AWS.
+    inherited_from: Mapped[str | None] = mapped_column(String(16), index=True)
+    issuer: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    report_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    period_from: Mapped[date | None] = mapped_column(Date)
+    period_to: Mapped[date | None] = mapped_column(Date)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
     deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id], lazy="raise")

@@ -38,6 +38,31 @@ class Content:
     text: str | None = None
 
 
+@dataclass(frozen=True)
+class Report:
+    """About a third-party report: who issued it, for which period, inherited from whom."""
+
+    issuer: str = ""
+    report_name: str = ""
+    period_from: date | None = None
+    period_to: date | None = None
+    inherited_from: str | None = None  # 'aws' when it covers AWS's side of controls
+
+
+def _report_columns(kind: EvidenceKind, report: Report | None) -> dict:
+    if report is None:
+        return {}
+    issuer, name = report.issuer.strip(), report.report_name.strip()
+    if report.inherited_from and kind is not EvidenceKind.THIRD_PARTY_REPORT:
+        raise EvidenceError("Only third-party reports can be inherited.", "inherited_from_aws")
+    if report.inherited_from and not (issuer and name):
+        raise EvidenceError("Name the issuer and the report of inherited evidence.", "issuer")
+    if report.period_from and report.period_to and report.period_to < report.period_from:
+        raise EvidenceError("The period ends before it starts.", "period_to")
+    return {"issuer": issuer[:200], "report_name": name[:200], "period_from": report.period_from,
+            "period_to": report.period_to, "inherited_from": report.inherited_from or None}
+
+
 def can_change(user: User, item: EvidenceItem) -> bool:
     """The lead changes any evidence; an owner changes the evidence they own."""
     return user.role is Role.LEAD or (user.role is Role.OWNER and item.owner_id == user.id)
@@ -165,15 +190,18 @@ def add_version(item: EvidenceItem, content: Content, *, collected_on: date,
 def create_item(*, title: str, kind: EvidenceKind, owner_id: int, content: Content,
                 collected_on: date, valid_until: date | None, today: date,
                 actor_id: int | None, description: str = "", tags=(), refs=(),
-                comment: str = "", audit_actor: str | None = None) -> EvidenceItem:
+                comment: str = "", audit_actor: str | None = None,
+                report: Report | None = None) -> EvidenceItem:
     """Create an item with its first version and its control links (the caller commits)."""
     check_dates(collected_on, valid_until, today)
+    extra = _report_columns(kind, report)
     item = EvidenceItem(title=title.strip(), kind=kind, description=description.strip(),
-                        owner_id=owner_id, tags=normalise_tags(tags), created_by_id=actor_id)
+                        owner_id=owner_id, tags=normalise_tags(tags), created_by_id=actor_id,
+                        **extra)
     db.session.add(item)
     db.session.flush()
     record_event("evidence.create", "evidence", item.id, actor=audit_actor, after={
-        "title": item.title, "kind": kind, "owner_id": owner_id, "tags": item.tags})
+        "title": item.title, "kind": kind, "owner_id": owner_id, "tags": item.tags, **extra})
     add_version(item, content, collected_on=collected_on, valid_until=valid_until, today=today,
                 actor_id=actor_id, comment=comment, audit_actor=audit_actor)
     link_controls(item, refs, audit_actor=audit_actor)

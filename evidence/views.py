@@ -9,6 +9,7 @@ from evidence.queries import EvidenceFilters, get_item, links_by_item, list_item
 from evidence.services import (
     Content,
     EvidenceError,
+    Report,
     add_version,
     can_change,
     create_item,
@@ -105,13 +106,21 @@ def new():
                 content=_content(form), collected_on=form.collected_on.data,
                 valid_until=form.valid_until.data, today=local_today(),
                 actor_id=current_user.id, description=form.description.data,
-                tags=form.tags.data, refs=refs, comment=form.comment.data))
+                tags=form.tags.data, refs=refs, comment=form.comment.data,
+                report=_report(form)))
             if item is not None:
                 flash(f"Evidence “{item.title}” saved.", "success")
                 return redirect(url_for("evidence.detail", item_id=item.id))
     return render_template("evidence/new.html", form=form,
                            may_assign=current_user.role is Role.LEAD), max(
                                status, form_status(form))
+
+
+def _report(form) -> Report | None:
+    if form.kind.data != EvidenceKind.THIRD_PARTY_REPORT and not form.inherited_from_aws.data:
+        return None
+    return Report(form.issuer.data or "", form.report_name.data or "", form.period_from.data,
+                  form.period_to.data, "aws" if form.inherited_from_aws.data else None)
 
 
 def _item_or_404(item_id: int):

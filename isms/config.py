@@ -41,6 +41,9 @@ DEFAULTS = {
     "ISMS_LOGIN_LOCKOUT_MINUTES": 15,
     # Proxy addresses or networks (comma-separated) whose X-Forwarded-For is believed.
     "ISMS_TRUSTED_PROXIES": "",
+    "ISMS_AWS_VALID_DAYS": 7,  # how long a collected AWS snapshot counts as current evidence
+    "ISMS_AWS_COLLECT_TIME": "03:30",  # daily collection, in the organisation's time zone
+    "ISMS_AWS_ENDPOINT_URL": "",  # an AWS API emulator for development and tests only
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
     # Test only: an endpoint whose commit pauses for the fault tests (isms/pause.py).

@@ -276,16 +276,28 @@ def scratch_postgres_url():
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3 API on loopback (moto in server mode) with throwaway credentials."""
-    from moto.server import ThreadedMotoServer
+    from tests.aws_helpers import start_moto
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
+    server, endpoint = start_moto()
+    yield endpoint
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint():
+    """A whole AWS API on loopback (moto server), one per test module that asks for it."""
+    from tests.aws_helpers import start_moto
+
+    server, endpoint = start_moto()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def aws_app(app, aws_endpoint):
+    """The app reading AWS from the loopback emulator; snapshots valid for ten days."""
+    app.config.update(ISMS_AWS_ENDPOINT_URL=aws_endpoint, ISMS_AWS_VALID_DAYS=10)
+    return app
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ OBJECT_CHECKED = {
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
-               "action": "", "decision": "", "clause_id": "4.1"}
+               "action": "", "decision": "", "clause_id": "4.1",
+               "check_id": "s3-versioning"}
 
 
 def _rules():
@@ -57,6 +58,7 @@ def objects(app, make_user):
     from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
     from controls.soa_versions import approve, submit
+    from evidence.aws_services import ConnectionValues, save_connection
     from evidence.maintenance import request_purge
     from evidence.models import EvidenceKind, EvidenceVersion
     from evidence.services import Content, create_item
@@ -85,10 +87,13 @@ def objects(app, make_user):
         version = submit(lead_user, "Sample issue")
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
+        connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
+                                                      lead.id))
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
-                "request_id": evidence_request.id, **management}
+                "request_id": evidence_request.id, "connection_id": connection.id,
+                **management}
 
 
 def _management_objects(lead) -> dict:
@@ -199,6 +204,9 @@ ROLE_TABLE = {
     "/": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
     "/controls": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
     "/controls/A.5.1.1": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 200},
+    "/aws": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 200, Role.AUDITOR: 403},
+    "/aws/connections/new": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 403,
+                             Role.AUDITOR: 403},
     "/controls/A.5.1.1/edit": {Role.ADMIN: 403, Role.LEAD: 200, Role.OWNER: 403,
                                Role.AUDITOR: 403},
     "/users": {Role.ADMIN: 200, Role.LEAD: 200, Role.OWNER: 403, Role.AUDITOR: 403},

@@ -1,0 +1,1 @@
+"""Read-only AWS collectors: one function per check, registered in `registry.CHECKS`."""
