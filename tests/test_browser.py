@@ -380,13 +380,18 @@ def test_import_previews_then_the_control_list_reflects_it(browser, demo):
     page.context.close()
 
 
-# The six pages, each with the rows that must be on screen before it is photographed.
+# The six pages of the issue, then the management system's, each with the rows that must be
+# on screen before it is photographed.
 PAGES = (
     ("dashboard", LEAD, "/", "section.tiles a.tile", 8),
     ("control-list", LEAD, "/controls", "table.controls tbody tr", 25),
     ("control-detail", LEAD, "/controls/A.9.2.5", "section.card table.data tbody tr", 2),
     ("evidence", LEAD, "/evidence", "table.data tbody tr", 10),
     ("soa", LEAD, "/soa", "table.data tbody tr", 20),
+    ("clauses", LEAD, "/isms", "table.data tbody tr", 35),
+    ("risks", LEAD, "/risks", "table.data tbody tr", 15),
+    ("finding", LEAD, "/findings/F-001", "table.data tbody tr", 2),
+    ("management-review", LEAD, "/management-reviews", "table.data tbody tr", 1),
     ("auditor-view", AUDITOR, "/controls", "table.controls tbody tr", 25),
 )
 
