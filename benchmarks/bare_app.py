@@ -102,16 +102,26 @@ def create_app() -> Flask:
 
     @app.post("/login")
     def login():
-        stored = data("BENCH_PASSWORD_HASH_FILE", lambda p: open(p).read().strip())
+        stored = data("BENCH_PASSWORD_HASH_FILE", _read_text)
         ok = check_password_hash(stored, request.form.get("password", ""))
         return ("signed in" if ok else "no"), 200 if ok else 403
 
     @app.get("/package")
     def package():
-        files = data("BENCH_PACKAGE_FILES", lambda p: json.load(open(p)))
+        files = data("BENCH_PACKAGE_FILES", _read_json)
         return Response(_zip_stream(files), mimetype="application/zip")
 
     return app
+
+
+def _read_text(path: str) -> str:
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def _read_json(path: str):
+    with open(path) as handle:
+        return json.load(handle)
 
 
 class _Sink(io.RawIOBase):

@@ -172,7 +172,8 @@ def add_audit_events(total: int) -> None:
         seq += 1
         fields = {"seq": seq, "at": moment + step * seq, "actor": str(users[seq % len(users)]),
                   "action": ("control.update", "evidence.view", "auth.login")[seq % 3],
-                  "object_type": "control", "object_id": f"{EDITION}:{controls[seq % len(controls)]}",
+                  "object_type": "control",
+                  "object_id": f"{EDITION}:{controls[seq % len(controls)]}",
                   "before": {"notes": f"note {seq - 1}"}, "after": {"notes": f"note {seq}"},
                   "ip": "127.0.0.1", "prev_hash": prev}
         prev = event_hash(fields)

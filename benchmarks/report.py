@@ -103,7 +103,7 @@ def text_table(results, servers, checks) -> str:
 def markdown(data: dict) -> str:
     """Format a run's JSON as Markdown tables, for benchmarks/README.md."""
     meta = data["meta"]
-    out = [f"Run {meta['date']} on {meta['database']}, {meta['cpus']} × {meta['cpu']}, Python "
+    out = [f"Run {meta['date']} on {meta['database']}, {meta['cpus']} x {meta['cpu']}, Python "
            f"{meta['python']}, {meta['seconds']} s{' (quick)' if meta['quick'] else ''}.", "",
            "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
 

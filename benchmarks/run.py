@@ -74,9 +74,8 @@ def main(argv=None) -> int:
     try:
         print(f"Building the dataset ({AUDIT_EVENTS:,} audit events) on {args.db}...", flush=True)
         create_base(env, AUDIT_EVENTS)
-        with app_context(env):
-            with open(env["BENCH_PASSWORD_HASH_FILE"], "w") as out:
-                out.write(lead_password_hash())
+        with app_context(env), open(env["BENCH_PASSWORD_HASH_FILE"], "w") as out:
+            out.write(lead_password_hash())
         make_upload_file(os.path.join(work, "upload.bin"))
         for scale in plan["scales"]:
             run_scale(env, work, scale, plan, results, servers, pages=True)

@@ -32,6 +32,7 @@ from isms.auth.services import (
     user_for_calendar_token,
 )
 from isms.catalog import EDITIONS, CatalogItem, Edition, aliases, counterparts, get_edition
+from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
@@ -49,6 +50,7 @@ __all__ = [
     "SPOOL_PREFIX",
     "SPOOL_SUFFIX",
     "STAFF",
+    "CatalogControl",
     "CatalogItem",
     "Edition",
     "EventRecord",
