@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db-dir", help="keep the dataset here and reuse it next time")
+    parser.add_argument("--dump", help="also write the raw profile to this file")
     parser.add_argument("--sql", action="store_true", help="print each statement's first line")
     args = parser.parse_args()
     work = args.db_dir or tempfile.mkdtemp(prefix="isms-profile-")
@@ -57,12 +58,20 @@ def main() -> int:
 
             from isms.db import db
 
-            def show(_conn, _cursor, statement, *_):
-                print("SQL", " ".join(statement.split())[:160])
+            started = []
 
-            event.listen(db.engine, "before_cursor_execute", show)
+            def start(*_):
+                started.append(time.perf_counter())
+
+            def show(_conn, _cursor, statement, *_):
+                took = (time.perf_counter() - started.pop()) * 1000
+                print(f"SQL {took:6.2f} ms", " ".join(statement.split())[:150])
+
+            event.listen(db.engine, "before_cursor_execute", start)
+            event.listen(db.engine, "after_cursor_execute", show)
             client.get(args.path)
-            event.remove(db.engine, "before_cursor_execute", show)
+            event.remove(db.engine, "before_cursor_execute", start)
+            event.remove(db.engine, "after_cursor_execute", show)
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
@@ -72,6 +81,8 @@ def main() -> int:
         profiler.disable()
         print(f"{args.path}: {response.status_code}, "
               f"{(time.perf_counter() - started) / args.repeat * 1000:.1f} ms per request")
+    if args.dump:
+        profiler.dump_stats(args.dump)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     return 0
 

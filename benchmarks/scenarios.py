@@ -55,43 +55,72 @@ class Bench:
                         for _ in range(8)]
         self.results: list[Result] = []
 
-    def queries(self, path_prefix: str) -> float | None:
-        """Return the mean statement count of the logged requests under `path_prefix`."""
-        counts = []
-        for name in glob.glob(os.path.join(self.query_dir, "queries-*.log")):
-            with open(name) as handle:
-                for line in handle:
-                    _method, path, count = line.split()
-                    if path.startswith(path_prefix) or path == path_prefix:
-                        counts.append(int(count))
-        return round(sum(counts) / len(counts), 1) if counts else None
+    def queries(self, path_prefix: str, expected: int = 1, method: str = "") -> float | None:
+        """Return the mean statement count of the logged requests to this path."""
+        deadline = time.perf_counter() + 3  # a worker logs a request just after closing it
+        while True:
+            counts = []
+            for name in glob.glob(os.path.join(self.query_dir, "queries-*.log")):
+                with open(name) as handle:
+                    for line in handle:
+                        verb, path, count = line.split()
+                        if path == path_prefix and verb.startswith(method):
+                            counts.append(int(count))
+            if len(counts) >= expected or time.perf_counter() > deadline:
+                return round(sum(counts) / len(counts), 1) if counts else None
+            time.sleep(0.05)
 
     def clear_queries(self) -> None:
         for name in glob.glob(os.path.join(self.query_dir, "queries-*.log")):
             os.unlink(name)
 
-    def measure(self, name, clients, requests, call, base_name, base_timing: Timing,
-                query_path: str, warmup: int = 1, **extra) -> Result:
-        """Time `call` on the app, with its query count and memory, against a baseline."""
-        for _ in range(warmup):
-            call(clients[0])
+    def compare(self, scenarios, baseline, clients: int, requests: int, rounds: int,
+                **extra) -> list[Result]:
+        """Time app scenarios and their bare baseline in alternating rounds.
+
+        `scenarios` are (name, call, path, baseline name or None) and `baseline` is
+        (name, call): each round runs a share of every one's requests in turn, so the
+        baseline and the app meet the same load on a shared machine.
+        """
+        app_clients = self.clients[:clients]
+        bare_clients = [Client(self.bare.port) for _ in range(clients)]
+        entries = [(baseline[0], bare_clients, baseline[1])]
+        entries += [(name, app_clients, call) for name, call, _path, _base in scenarios]
+        for _key, users, call in entries:  # warm up: templates, caches, connections
+            call(users[0])
         self.clear_queries()
         self.app.rss.reset()
-        timing = drive(clients, requests, call)
+        timings = interleave(entries, requests, rounds)
+        results = []
+        for name, _call, path, base_name in scenarios:
+            base_name = base_name or baseline[0]
+            results.append(self.record(name, clients, timings[name], base_name,
+                                       timings[base_name], path, extra))
+        return results
+
+    def record(self, name, clients, timing, base_name, base, path, extra) -> Result:
+        """Turn a scenario's timing and its baseline's into a result."""
         result = Result(
-            name, self.scale, len(clients), requests, ms(timing.p50), ms(timing.p95),
-            round(timing.rps, 2), base_name, ms(base_timing.p50), ms(base_timing.p95),
-            round(base_timing.rps, 2), round(timing.p50 / base_timing.p50, 2),
-            round(timing.p95 / base_timing.p95, 2), self.queries(query_path),
-            mib(self.app.rss.peak), mib(self.app.rss.growth), extra)
+            name, self.scale, clients, len(timing.latencies), ms(timing.p50), ms(timing.p95),
+            round(timing.rps, 2), base_name, ms(base.p50), ms(base.p95), round(base.rps, 2),
+            round(timing.p50 / base.p50, 2), round(timing.p95 / base.p95, 2),
+            self.queries(path, len(timing.latencies)), mib(self.app.rss.peak),
+            mib(self.app.rss.growth), dict(extra))
         self.results.append(result)
         return result
 
-    def bare_timing(self, clients: int, requests: int, call, warmup: int = 1) -> Timing:
-        bare = [Client(self.bare.port) for _ in range(clients)]
-        for _ in range(warmup):
-            call(bare[0])
-        return drive(bare, requests, call)
+
+def interleave(entries, requests: int, rounds: int) -> dict[str, Timing]:
+    """Run each entry's requests in `rounds` turns, one entry after another."""
+    latencies = {key: [] for key, _, _ in entries}
+    walls = dict.fromkeys(latencies, 0.0)
+    share = max(1, requests // rounds)
+    for _ in range(rounds):
+        for key, users, call in entries:
+            timing = drive(users, share, call)
+            latencies[key] += timing.latencies
+            walls[key] += timing.wall
+    return {key: Timing(latencies[key], walls[key]) for key in latencies}
 
 
 def ms(seconds: float) -> float:
@@ -104,25 +133,11 @@ def mib(size: int) -> float:
 
 def run_pages(bench: Bench, requests: dict[int, int]) -> None:
     """Control list, control detail, evidence list and dashboard at 1 and 8 clients."""
+    pages = [(name, lambda c, p=path: expect(c, "GET", p), path, PAGE_BASELINE.get(name))
+             for name, path in PAGES]
     for clients, count in requests.items():
-        table = bench.bare_timing(clients, count, lambda c: expect(c, "GET", "/table"))
-        measured = {}
-        for name, path in PAGES:
-            base_name = PAGE_BASELINE.get(name, "bare table")
-            base = measured.get(base_name, table)
-            result = bench.measure(name, bench.clients[:clients], count,
-                                   lambda c, p=path: expect(c, "GET", p), base_name, base,
-                                   path, warmup=2)
-            measured[name] = Measured(result.p50_ms / 1000, result.p95_ms / 1000, result.rps)
-
-
-@dataclass
-class Measured:
-    """A page's figures, standing in as another page's baseline."""
-
-    p50: float
-    p95: float
-    rps: float
+        bench.compare(pages, ("bare table", lambda c: expect(c, "GET", "/table")), clients,
+                      count, rounds=4)
 
 
 def write_workbook_cells(bench: Bench, path: str) -> None:
@@ -145,10 +160,10 @@ def _plain(value):
 
 def run_soa(bench: Bench, requests: int) -> None:
     """The SoA workbook against openpyxl writing the same values without styles."""
-    base = bench.bare_timing(1, requests, lambda c: expect(c, "GET", "/workbook"))
-    bench.measure("SoA export xlsx", bench.clients[:1], requests,
-                  lambda c: expect(c, "GET", "/soa/export.xlsx"), "bare workbook", base,
-                  "/soa/export.xlsx")
+    bench.compare([("SoA export xlsx", lambda c: expect(c, "GET", "/soa/export.xlsx"),
+                    "/soa/export.xlsx", None)],
+                  ("bare workbook", lambda c: expect(c, "GET", "/workbook")), 1, requests,
+                  rounds=requests)
 
 
 def write_package_files(bench: Bench, evidence_dir: str, path: str) -> int:
@@ -172,45 +187,37 @@ def write_package_files(bench: Bench, evidence_dir: str, path: str) -> int:
 
 def run_package(bench: Bench, requests: int, files: int, versions: int) -> None:
     """The offline evidence package against zipping the same files in a bare route."""
-    base = bench.bare_timing(1, requests, lambda c: expect(c, "GET", "/package"))
-    bench.measure("evidence package", bench.clients[:1], requests,
-                  lambda c: expect(c, "GET", "/audit-package.zip"), "bare zip", base,
-                  "/audit-package.zip", files=files, versions=versions)
+    bench.compare([("evidence package", lambda c: expect(c, "GET", "/audit-package.zip"),
+                    "/audit-package.zip", None)],
+                  ("bare zip", lambda c: expect(c, "GET", "/package")), 1, requests,
+                  rounds=requests, files=files, versions=versions)
 
 
 def run_login(bench: Bench, requests: int) -> None:
     """Signing in (the POST only) against verifying the same hash in a bare route."""
     form = {"email": LEAD_EMAIL, "password": LEAD_PASSWORD}
-    base = bench.bare_timing(1, requests, lambda c: expect(c, "POST", "/login", body=(
-        f"email={LEAD_EMAIL}&password={LEAD_PASSWORD}").encode(), headers={
-        "Content-Type": "application/x-www-form-urlencoded"}))
+    bare_body = f"email={LEAD_EMAIL}&password={LEAD_PASSWORD}".encode()
+    posts: list[float] = []
 
     def sign_in(_client):
-        client = Client(bench.app.port)
+        client = Client(bench.app.port)  # a fresh browser each time
         token = client.csrf("/login")
         started = time.perf_counter()
         status, _, _ = client.post_form("/login", form | {"csrf_token": token})
-        sign_in.times.append(time.perf_counter() - started)
+        posts.append(time.perf_counter() - started)
         if status != 302:
             raise ScenarioError(f"login gave {status}")
 
-    sign_in.times = []
-    result = bench.measure("login", [Client(bench.app.port)], requests, sign_in, "bare login",
-                           base, "/login")
+    [result] = bench.compare(
+        [("login", sign_in, "/login", None)],
+        ("bare login", lambda c: expect(c, "POST", "/login", body=bare_body, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})), 1, requests, rounds=4)
     # Only the POST is the scenario: replace the timings with the POSTs' own.
-    posts = Timing(sign_in.times[-requests:], sum(sign_in.times[-requests:]))
-    result.p50_ms, result.p95_ms, result.rps = ms(posts.p50), ms(posts.p95), round(posts.rps, 2)
-    result.ratio = round(posts.p50 / base.p50, 2)
-    result.ratio_p95 = round(posts.p95 / base.p95, 2)
-    result.queries_per_request = _post_queries(bench)
-
-
-def _post_queries(bench: Bench) -> float | None:
-    counts = []
-    for name in glob.glob(os.path.join(bench.query_dir, "queries-*.log")):
-        with open(name) as handle:
-            counts += [int(line.split()[2]) for line in handle if line.startswith("POST ")]
-    return round(sum(counts) / len(counts), 1) if counts else None
+    timed = Timing(posts[1:], sum(posts[1:]))  # the first was the warm-up
+    result.p50_ms, result.p95_ms, result.rps = ms(timed.p50), ms(timed.p95), round(timed.rps, 2)
+    result.ratio = round(result.p50_ms / result.baseline_p50_ms, 2)
+    result.ratio_p95 = round(result.p95_ms / result.baseline_p95_ms, 2)
+    result.queries_per_request = bench.queries("/login", result.requests, method="POST")
 
 
 def upload_body(path: str, token: str) -> tuple[bytes, bytes, int, str]:
@@ -253,9 +260,10 @@ def run_upload(bench: Bench, requests: int, path: str) -> None:
         expect(client, "POST", target, status, body=_chunks(head, path, tail), length=length,
                headers={"Content-Type": kind})
 
-    base = bench.bare_timing(1, requests, lambda c: post(c, "/upload", 200))
-    result = bench.measure("evidence upload 200 MiB", bench.clients[:1], requests,
-                           lambda c: post(c, "/evidence/new", 302), "bare upload", base,
-                           "/evidence/new")
+    [result] = bench.compare(
+        [("evidence upload 200 MiB", lambda c: post(c, "/evidence/new", 302), "/evidence/new",
+          None)],
+        ("bare upload", lambda c: post(c, "/upload", 200)), 1, requests, rounds=requests)
     result.extra = {"mib_per_s": round(length / MIB / (result.p50_ms / 1000), 1),
-                    "baseline_mib_per_s": round(length / MIB / base.p50, 1)}
+                    "baseline_mib_per_s": round(length / MIB / (result.baseline_p50_ms / 1000),
+                                                1)}
