@@ -133,6 +133,7 @@ def run_scale(env, work, scale, plan, results, servers, pages: bool) -> None:
         results.extend(bench.results)
         servers.append({"scale": scale, "evidence_versions": versions,
                         "first_response_s": round(app.first_response_s, 3),
+                        "first_response_cpu_s": round(app.first_response_cpu_s, 3),
                         "idle_rss_mib": round(idle / 2**20, 1),
                         "peak_rss_mib": max(r.peak_rss_mib for r in bench.results)})
     finally:
