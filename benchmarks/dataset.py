@@ -148,6 +148,18 @@ def _version_row(version_id, item_id, number, key, n, today: date) -> dict:
             "uploaded_by_id": None, "uploaded_at": datetime.now(UTC), "comment": ""}
 
 
+def refresh_statistics() -> None:
+    """VACUUM ANALYZE on PostgreSQL, as autovacuum would have done after such growth.
+
+    Right after a bulk load the planner has no statistics and the visibility map is empty,
+    which makes it choose plans (and heap fetches) no running database would see.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
 def _reset_sequences(session) -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the new rows."""
     if session.get_bind().dialect.name != "postgresql":

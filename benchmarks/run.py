@@ -32,6 +32,7 @@ from benchmarks.dataset import (  # noqa: E402
     create_base,
     grow_evidence,
     lead_password_hash,
+    refresh_statistics,
 )
 from benchmarks.load import ScenarioError  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
@@ -108,6 +109,7 @@ def run_scale(env, work, scale, plan, results, servers, pages: bool) -> None:
     print(f"Scale {scale:,} evidence items...", flush=True)
     with app_context(env):
         grow_evidence(scale)
+        refresh_statistics()
         versions = _count_versions()
     app = Server("benchmarks.counted_wsgi:app", env, "/login", os.path.join(work, "app.log"))
     bare = None
