@@ -8,7 +8,6 @@ from controls.package import stream_package
 from controls.soa import soa_rows
 from controls.soa_import import ImportRefused, apply_import, plan_import
 from controls.soa_versions import cover_rows
-from controls.soa_workbook import write_workbook
 from controls.transition import TransitionError, apply_transition, plan_transition
 from isms.api import EDITIONS, anchor_head, db, get_edition, get_organisation
 
@@ -48,6 +47,8 @@ def import_command(path, dry_run, as_json):
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 def export_command(edition, out_path):
     """Write the current SoA workbook to a file."""
+    from controls.soa_workbook import write_workbook  # openpyxl loads only when needed
+
     edition = edition or get_organisation().edition
     if not soa_rows(edition):
         raise click.ClickException(f"No decisions are recorded for the {edition} edition.")

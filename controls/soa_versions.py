@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload
 
 from controls.models import SoaStatus, SoaVersion
 from controls.soa import snapshot
-from controls.soa_workbook import write_workbook
 from isms.api import Role, User, anchor_head, db, get_organisation, record_event, utcnow
 
 
@@ -70,6 +69,8 @@ def approve(version: SoaVersion, approver: User, approver_title: str) -> None:
     version.approved_by_id, version.approved_at = approver.id, utcnow()
     version.approver_title = (approver_title or "").strip() or approver.role.value
     version.previous_sha256 = previous.sha256 if previous else None
+    from controls.soa_workbook import write_workbook  # openpyxl loads on first use
+
     head = anchor_head(f"SoA version {version.number}")
     buffer = io.BytesIO()
     write_workbook(buffer, version.edition, cover_rows(version, approver) + [

@@ -28,7 +28,6 @@ from controls.soa_versions import (
     submit,
     withdraw,
 )
-from controls.soa_workbook import write_csv, write_workbook
 from controls.transition import TransitionError, apply_transition, plan_transition
 from controls.views import bp
 from isms.api import (
@@ -68,6 +67,8 @@ def soa():
 @allow(ALL_ROLES)
 def soa_export_xlsx():
     """Download the current (draft) SoA workbook."""
+    from controls.soa_workbook import write_workbook  # openpyxl loads on first use
+
     buffer = io.BytesIO()
     write_workbook(buffer, get_organisation().edition, cover_rows(None))
     buffer.seek(0)
@@ -79,6 +80,8 @@ def soa_export_xlsx():
 @allow(ALL_ROLES)
 def soa_export_csv():
     """Download the current SoA sheet as CSV."""
+    from controls.soa_workbook import write_csv
+
     text = io.StringIO()
     write_csv(text, get_organisation().edition)
     return Response(text.getvalue(), mimetype="text/csv", headers={

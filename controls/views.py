@@ -38,6 +38,7 @@ from isms.api import (
     list_object_events,
     local_today,
     may_see,
+    visible_control_ids,
 )
 from management.api import summary as management_summary
 
@@ -69,7 +70,9 @@ def index():
     edition = get_edition(org.edition)
     filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups])
     per_page = request.args.get("per_page", type=int)
-    rows = [r for r in list_control_rows(org.edition, filters) if may_see(r.item.control_id)]
+    visible = visible_control_ids()  # once, not once per row
+    rows = [r for r in list_control_rows(org.edition, filters)
+            if visible is None or r.item.control_id in visible]
     page = paginate(rows,
                     request.args.get("page", 1, type=int),
                     per_page if per_page in PAGE_SIZES else PAGE_SIZES[1])

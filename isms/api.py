@@ -43,6 +43,7 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
@@ -69,6 +70,7 @@ __all__ = [
     "SPOOL_SUFFIX",
     "STAFF",
     "BlobStore",
+    "CatalogControl",
     "CatalogItem",
     "Clause",
     "Edition",

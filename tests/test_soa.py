@@ -213,3 +213,19 @@ def test_approval_rules(app, client, make_user, login):
     assert "Issue a new version" in client.get("/soa").get_data(as_text=True)
     empty = client.post("/soa/submit", data={"change_summary": " "}, follow_redirects=True)
     assert "Summarise what changed" in empty.get_data(as_text=True)
+
+
+def test_workbook_cells_keep_their_header_date_and_wrap_styles(client, login_as):
+    login_as(Role.LEAD)
+    client.post("/controls/A.9.1.1/edit", data=DECISION)
+    client.post("/evidence/new", data=upload_form(), content_type="multipart/form-data")
+    book, _ = _workbook(client)
+    header = book["SoA"]["A1"]
+    assert header.font.bold and header.fill.fgColor.rgb.endswith("1F3B5C")
+    assert header.alignment.wrap_text
+    justification, control_id = book["SoA"]["C2"], book["SoA"]["A2"]
+    assert justification.alignment.wrap_text and not control_id.alignment.wrap_text
+    assert control_id.alignment.vertical == "top"
+    collected = book["Evidence"]["D2"]
+    assert collected.number_format == "yyyy-mm-dd" and collected.is_date
+    assert book["Evidence"]["A2"].alignment.wrap_text
