@@ -33,7 +33,8 @@ class AuditEvent(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
-    __table_args__ = (db.Index("ix_audit_events_object", "object_type", "object_id"),)
+    # With seq last, "an object's latest events" is a short backward index scan, not a sort.
+    __table_args__ = (db.Index("ix_audit_events_object", "object_type", "object_id", "seq"),)
 
 
 class AuditAnchor(db.Model):
