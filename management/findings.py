@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from isms.api import Role, User, db, record_event, utcnow
+from isms.api import Role, User, db, pick_arg, record_event, utcnow
 from management.models import (
     Action,
     Finding,
@@ -134,13 +134,10 @@ class FindingFilters:
 
     @classmethod
     def from_args(cls, args) -> "FindingFilters":
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
-        return cls(status=pick("status", {s.value for s in FindingStatus} | {"not_closed"}),
-                   type=pick("type", {t.value for t in FindingType}),
-                   source=pick("source", {s.value for s in FindingSource}),
+        statuses = {s.value for s in FindingStatus} | {"not_closed"}
+        return cls(status=pick_arg(args, "status", statuses),
+                   type=pick_arg(args, "type", {t.value for t in FindingType}),
+                   source=pick_arg(args, "source", {s.value for s in FindingSource}),
                    q=(args.get("q") or "").strip()[:100])
 
     def as_args(self) -> dict:

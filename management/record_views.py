@@ -98,25 +98,36 @@ def edit_audit(audit_id: int):
     return _audit_form(AuditForm(data=data), audit)
 
 
+def _saved(form, save, refs_field, message, target):
+    """Run a save; on success commit, flash and redirect; else put the error on the form."""
+    try:
+        saved = save()
+    except RefError as error:
+        refs_field.errors = [*refs_field.errors, str(error)]
+    except RecordError as error:
+        db.session.rollback()
+        field_error(form, error)
+    else:
+        db.session.commit()
+        flash(message(saved), "success")
+        return redirect(target(saved))
+    return None
+
+
 def _audit_form(form: AuditForm, audit):
     edition = get_organisation().edition
-    if form.validate_on_submit():
-        try:
-            scope = ", ".join(parse_refs(form.scope.data, edition))
-            saved = save_audit(audit, {
-                "title": form.title.data, "scope": scope, "auditor": form.auditor.data,
-                "planned_on": form.planned_on.data, "status": AuditStatus(form.status.data),
-                "performed_on": form.performed_on.data, "summary": form.summary.data},
-                current_user)
-        except RefError as error:
-            form.scope.errors = [*form.scope.errors, str(error)]
-        except RecordError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Audit “{saved.title}” saved.", "success")
-            return redirect(url_for("management.audit", audit_id=saved.id))
+
+    def save():
+        return save_audit(audit, {
+            "title": form.title.data, "scope": ", ".join(parse_refs(form.scope.data, edition)),
+            "auditor": form.auditor.data, "planned_on": form.planned_on.data,
+            "status": AuditStatus(form.status.data), "performed_on": form.performed_on.data,
+            "summary": form.summary.data}, current_user)
+
+    if form.validate_on_submit() and (done := _saved(
+            form, save, form.scope, lambda saved: f"Audit “{saved.title}” saved.",
+            lambda saved: url_for("management.audit", audit_id=saved.id))):
+        return done
     return render_template("management/audit_edit.html", form=form, audit=audit), \
         form_status(form)
 
@@ -258,6 +269,10 @@ def _finding_values(form: FindingForm) -> dict:
             "description": form.description.data, "root_cause": form.root_cause.data}
 
 
+def _finding_url(finding) -> str:
+    return url_for("management.finding", finding_ref=finding.ref)
+
+
 @bp.route("/findings/new", methods=["GET", "POST"])
 @allow(Role.LEAD, Role.AUDITOR, auditor_may_write=True)
 def new_finding():
@@ -266,18 +281,10 @@ def new_finding():
         "source": request.args.get("source", ""), "refs": request.args.get("refs", ""),
         "audit_id": request.args.get("audit", "")})
     _finding_form(form)
-    if form.validate_on_submit():
-        try:
-            finding = raise_finding(_finding_values(form), current_user, local_today())
-        except RefError as error:
-            form.refs.errors = [*form.refs.errors, str(error)]
-        except FindingError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{finding.ref} raised.", "success")
-            return redirect(url_for("management.finding", finding_ref=finding.ref))
+    if form.validate_on_submit() and (done := _saved(
+            form, lambda: raise_finding(_finding_values(form), current_user, local_today()),
+            form.refs, lambda saved: f"{saved.ref} raised.", _finding_url)):
+        return done
     return render_template("management/finding_edit.html", form=form, finding=None), \
         form_status(form)
 
@@ -295,18 +302,14 @@ def edit_finding(finding_ref: str):
         "refs": finding.refs, "description": finding.description,
         "root_cause": finding.root_cause})
     _finding_form(form)
-    if form.validate_on_submit():
-        try:
-            update_finding(finding, _finding_values(form), current_user)
-        except RefError as error:
-            form.refs.errors = [*form.refs.errors, str(error)]
-        except FindingError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{finding.ref} saved.", "success")
-            return redirect(url_for("management.finding", finding_ref=finding.ref))
+
+    def save():
+        update_finding(finding, _finding_values(form), current_user)
+        return finding
+
+    if form.validate_on_submit() and (done := _saved(
+            form, save, form.refs, lambda saved: f"{saved.ref} saved.", _finding_url)):
+        return done
     return render_template("management/finding_edit.html", form=form, finding=finding), \
         form_status(form)
 

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from isms.api import Role, User, db, record_event, utcnow
+from isms.api import Role, User, db, pick_arg, record_event, utcnow
 from management.models import PlanStatus, Risk, RiskControl, Treatment
 
 RISK_REF = re.compile(r"^R-\d{3,5}$")
@@ -161,19 +161,15 @@ class RiskFilters:
 
     @classmethod
     def from_args(cls, args) -> "RiskFilters":
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
         owner = (args.get("owner") or "").strip()
         return cls(
             q=(args.get("q") or "").strip()[:100],
             owner=owner if owner == "none" or owner.isdigit() else "",
-            treatment=pick("treatment", {t.value for t in Treatment}),
-            plan_status=pick("plan_status", {s.value for s in PlanStatus}),
-            band=pick("band", set(BANDS)),
+            treatment=pick_arg(args, "treatment", {t.value for t in Treatment}),
+            plan_status=pick_arg(args, "plan_status", {s.value for s in PlanStatus}),
+            band=pick_arg(args, "band", set(BANDS)),
             control=(args.get("control") or "").strip()[:16],
-            accepted=pick("accepted", {"yes", "no"}),
+            accepted=pick_arg(args, "accepted", {"yes", "no"}),
         )
 
     def as_args(self) -> dict:
