@@ -340,8 +340,9 @@ def _reset_sequences(conn: Connection) -> None:
         column = table.autoincrement_column
         if column is None:
             continue
+        # Table and column names come from the models' metadata, never from input.
         conn.execute(text(
-            f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608
+            f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608  # nosec B608
             f"COALESCE(MAX({column.name}), 1), MAX({column.name}) IS NOT NULL) "
             f'FROM "{table.name}"'), {"table": table.name, "column": column.name})
 
