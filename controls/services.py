@@ -36,7 +36,6 @@ from isms.api import (
 )
 from management.api import link_control_risks, risks_for_controls
 
-RISK_ID = re.compile(r"^R-\d{3,5}$", re.IGNORECASE)
 STATUS_FILTERS = {
     "undecided": "Not decided yet",
     "excluded": "Excluded",
@@ -268,16 +267,12 @@ def update_control(state: ControlState, values: dict, actor: User | None,
         )
     warnings = exclusion_warnings(state)
     if "risk_refs" in values:
-        unknown = [t for t in link_control_risks(state.edition, state.control_id,
-                                                 state.risk_refs) if is_risk_id(t)]
+        unknown = link_control_risks(state.edition, state.control_id, state.risk_refs)
         if unknown and "risk_refs" in changed:  # said once, when someone writes the ids
             warnings.append(f"Not in the risk register (yet): {', '.join(unknown)}. "
                             "They stay as text and link once the risk exists.")
     return warnings
 
-
-def is_risk_id(token: str) -> bool:
-    return bool(RISK_ID.match(token))
 
 
 def risk_refs_text(row: ControlRow) -> str:

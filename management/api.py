@@ -6,7 +6,7 @@ from datetime import date
 
 from management.clauses import clause_progress
 from management.findings import counts_by_status
-from management.records import OpenAction, open_actions
+from management.records import OpenAction, count_overdue_actions, open_actions
 from management.risks import RiskRef, band_counts, risks_by_control, set_control_risks
 
 
@@ -16,7 +16,7 @@ def risks_for_controls(edition: str, refs_by_control: dict[str, str]) -> dict[st
 
 
 def link_control_risks(edition: str, control_id: str, refs_text: str) -> list[str]:
-    """Link the control to the register ids in its text; return the ids the register lacks."""
+    """Link the control to the register ids in its text; return the risk ids it lacks."""
     return set_control_risks(edition, control_id, refs_text)
 
 
@@ -31,7 +31,7 @@ class ManagementSummary:
 def summary(edition: str, today: date) -> ManagementSummary:
     """The figures the dashboard shows beside Annex A (four small queries)."""
     return ManagementSummary(clause_progress(edition), band_counts(edition), counts_by_status(),
-                             len(open_actions(due_before=today)))
+                             count_overdue_actions(today))
 
 
 def load_demo(users: dict, edition: str, today: date) -> None:

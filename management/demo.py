@@ -20,7 +20,7 @@ from management.models import (
     Treatment,
 )
 from management.records import REVIEW_INPUTS, add_action, complete_action, save_audit, save_review
-from management.risks import save_risk
+from management.risks import accept_risk, save_risk
 
 DONE_CLAUSES = ("4", "5", "6.1.2", "6.1.3", "7.2", "7.3", "7.5")
 IN_PROGRESS = ("6", "7", "8", "9.1", "9.2", "9.3")
@@ -105,8 +105,8 @@ def load_demo(users: dict[str, User], edition: str, today: date) -> None:
             "plan_due": today + timedelta(days=30 * (number % 5 + 1)),
             "residual_likelihood": residual[0], "residual_impact": residual[1]},
             [c for c in controls if catalog.get(c)], edition, lead)
-        if plan_status is PlanStatus.DONE:
-            risk.accepted_by_id, risk.accepted_on = users[owner].id, today - timedelta(days=20)
+        if plan_status is PlanStatus.DONE:  # the risk owner accepted the residual risk
+            accept_risk(risk, users[owner], today - timedelta(days=20))
     _audit_and_findings(users, today)
     _management_review(users, today)
     db.session.flush()

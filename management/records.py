@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from isms.api import User, db, record_event
@@ -164,6 +164,12 @@ class OpenAction:
     source: str  # "F-003" or "Management review 2026-03-12"
     finding_ref: str | None
     review_id: int | None
+
+
+def count_overdue_actions(today: date) -> int:
+    """Count the actions not done by their due date (one query, no rows loaded)."""
+    return db.session.scalar(select(func.count(Action.id)).where(
+        Action.done_on.is_(None), Action.due_on < today))
 
 
 def open_actions(owner_id: int | None = None, due_before: date | None = None) -> list[OpenAction]:

@@ -305,7 +305,10 @@ def risks_by_control(edition: str, refs_by_control: dict[str, str]) -> dict[str,
 
 
 def set_control_risks(edition: str, control_id: str, refs_text: str) -> list[str]:
-    """Make the control's links exactly the register ids named in the text; return the rest."""
+    """Make the control's links exactly the register ids named in the text.
+
+    Return the words shaped like a risk id that the register does not hold (yet).
+    """
     tokens = [t.upper() for t in re.split(r"[\s,;]+", refs_text or "") if t]
     risks = {r.ref: r for r in db.session.scalars(select(Risk).where(Risk.ref.in_(tokens)))}
     current = {rc.risk_id: rc for rc in db.session.scalars(select(RiskControl).where(
@@ -317,7 +320,7 @@ def set_control_risks(edition: str, control_id: str, refs_text: str) -> list[str
     db.session.add_all(RiskControl(risk_id=i, edition=edition, control_id=control_id)
                        for i in wanted if i not in current)
     db.session.flush()
-    return [t for t in dict.fromkeys(tokens) if t not in risks]
+    return [t for t in dict.fromkeys(tokens) if t not in risks and RISK_REF.match(t)]
 
 
 def may_edit_risks(user: User) -> bool:

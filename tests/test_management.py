@@ -411,6 +411,8 @@ def test_a_management_review_keeps_every_input(app, client, make_user, login):
     with app.app_context():
         digest = collect_digests("2013", TODAY)[lead.id]
     assert [a.description for a in digest.actions] == ["Collect feedback"]
+    assert re.search(r"<strong>1</strong> overdue action<", client.get("/").get_data(
+        as_text=True))
 
 
 # Findings -------------------------------------------------------------------------------------
@@ -549,6 +551,9 @@ def test_the_demo_fills_the_management_system(app, runner):
         assert {f.status for f in findings} == {FindingStatus.ACTION_PLANNED,
                                                 FindingStatus.CLOSED}
         assert db.session.scalar(select(func.count(ManagementReview.id))) == 1
+        accepted = db.session.scalar(select(func.count(Risk.id)).where(
+            Risk.accepted_on.is_not(None)))
+    assert accepted and len(events(app, "risk.accept")) == accepted  # by each risk owner
     runner.invoke(args=["demo"])
     with app.app_context():
         assert db.session.scalar(select(func.count(Risk.id))) == 15  # a rerun adds nothing
