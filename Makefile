@@ -27,7 +27,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 # Scanned by bandit: the application packages (management once it exists).
-SCAN_PACKAGES := isms controls evidence $(wildcard management)
+SCAN_PACKAGES := isms controls coverage evidence $(wildcard management)
 
 # Medium or high findings fail; each accepted one carries `# nosec` with its reason inline.
 security: $(VENV)/.installed

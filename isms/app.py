@@ -41,10 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
     import controls
+    import coverage
     import evidence
     import management
 
-    for feature in (evidence, management, controls):
+    for feature in (evidence, management, controls, coverage):
         feature.init_app(app)
 
 

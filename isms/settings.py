@@ -1,15 +1,17 @@
-"""Organisation settings: name, scope statement and time zone."""
+"""Organisation settings: name, scope statement, time zone, second factor, SoA sheets."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from isms.audit import changes, record_event
 from isms.auth.guard import allow, safe_next
 from isms.auth.models import Role
+from isms.catalog import framework_codes
 from isms.db import db
-from isms.forms import form_status, strip_text
+from isms.forms import choices, form_status, strip_text
 from isms.org import get_organisation, is_valid_timezone
 
 bp = Blueprint("settings", __name__)
@@ -31,6 +33,17 @@ class OrganisationForm(FlaskForm):
         description="Those without an authenticator app are asked to set one up at their "
                     "next request.")
 
+    coverage_sheets = SelectMultipleField(
+        "Coverage sheets in the SoA workbook",
+        description="Each adds a sheet with the framework's requirements, the ISO ids they map "
+                    "to, their coverage verdict and evidence references.",
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.coverage_sheets.choices = choices(
+            (code, f"{short_name} sheet") for code, short_name in framework_codes())
+
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data):
             raise ValidationError("Unknown time zone; use an IANA name such as Europe/Brussels.")
@@ -41,10 +54,13 @@ class OrganisationForm(FlaskForm):
 def organisation():
     """Edit the organisation; the edition is shown but changed only by the transition."""
     org = get_organisation()
-    form = OrganisationForm(obj=org)
+    form = OrganisationForm(obj=org, data={"coverage_sheets": org.soa_framework_codes})
     if form.validate_on_submit():
         before = _audited(org)
+        chosen = form.coverage_sheets.data
+        del form.coverage_sheets  # stored as one text of codes, in the packaged order
         form.populate_obj(org)
+        org.soa_frameworks = ",".join(c for c, _ in framework_codes() if c in chosen)
         old, new = changes(before, _audited(org))
         if new:
             record_event("organisation.update", "organisation", org.id, before=old, after=new)
@@ -57,4 +73,4 @@ def organisation():
 
 def _audited(org) -> dict:
     return {"name": org.name, "scope": org.scope, "timezone": org.timezone,
-            "require_totp": org.require_totp}
+            "require_totp": org.require_totp, "soa_frameworks": org.soa_frameworks}
