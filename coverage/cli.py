@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from openpyxl import Workbook
 
 from coverage.services import VERDICTS, compute_coverage, section_rows
@@ -39,6 +39,7 @@ def _print_summary(report: dict, short_name: str) -> None:
 
 def _coverage_command(code: str, short_name: str):
     @click.command("coverage")
+    @with_appcontext
     @click.option("--json", "as_json", is_flag=True, help="Print the coverage as JSON.")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
                   help=f"Also write the {short_name} sheet to this .xlsx file.")

@@ -4,8 +4,9 @@ A leaf requirement is `covered` when every control it maps to is applicable, imp
 has valid evidence and every clause it maps to is done; a `gap` when one of them is excluded,
 undecided or not started; `partial` otherwise; `unmapped` when the mapping gives it nothing.
 On an organisation whose edition is not the mapping's, each mapped control stands for its
-counterparts through Annex B (and each clause for its counterpart clause); a mapped id with
-no counterpart cannot be shown met, so it keeps its requirement from `covered`.
+counterparts through Annex B (and each clause for its counterpart clause). A mapped id with no
+counterpart (a control new in 2022, clause 6.3) is one the organisation's SoA holds no decision
+on, so it counts as undecided: a gap until the transition.
 """
 
 from collections import Counter
@@ -111,11 +112,9 @@ def leaf_verdict(mapped: tuple[MappedId, ...]) -> str:
     if not mapped:
         return "unmapped"
     states = [i.state for m in mapped for i in m.items]
-    if "gap" in states:
+    if "gap" in states or not all(m.items for m in mapped):
         return "gap"
-    if all(m.items for m in mapped) and all(s == "met" for s in states):
-        return "covered"
-    return "partial"
+    return "covered" if all(s == "met" for s in states) else "partial"
 
 
 def node_verdict(counts: Counter) -> str:

@@ -59,9 +59,8 @@ def section_name(requirement) -> tuple[str, str]:
     return found.group(1).capitalize(), found.group(2).capitalize()
 
 
-@bp.app_context_processor
-def _helpers():
-    return {"section_name": section_name, "verdicts": VERDICTS}
+bp.add_app_template_global(section_name)
+bp.add_app_template_global(VERDICTS, "coverage_verdicts")
 
 
 @bp.route("/frameworks")
