@@ -49,12 +49,7 @@ def _coverage_command(code: str, short_name: str):
             raise click.BadParameter("the workbook must be an .xlsx file", param_hint="--out")
         report = coverage_report(code)
         if out is not None:
-            workbook = Workbook(write_only=True)
-            rows = write_sheet(workbook, code)
-            try:
-                workbook.save(out)
-            except OSError as error:
-                raise click.ClickException(f"cannot write {out}: {error.strerror}") from error
+            rows = _write_workbook(code, out)
         if as_json:
             click.echo(json.dumps(report, indent=2))
         else:
@@ -63,6 +58,18 @@ def _coverage_command(code: str, short_name: str):
             click.echo(f"Wrote {rows} requirements to {out}", err=as_json)
 
     return command
+
+
+def _write_workbook(code: str, out: Path) -> int:
+    try:
+        handle = out.open("wb")  # refused before any work when the path cannot be written
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}") from error
+    with handle:
+        workbook = Workbook(write_only=True)
+        rows = write_sheet(workbook, code)
+        workbook.save(handle)
+    return rows
 
 
 def register_commands(app) -> None:

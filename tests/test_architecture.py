@@ -55,3 +55,20 @@ def test_only_the_app_factory_may_register_features(tmp_path):
     assert find_violations(root) == [
         "isms/cli.py:1: isms must not import controls (wrong way) (controls)"
     ]
+
+
+def test_controls_may_not_reach_up_into_coverage_and_coverage_only_through_apis(tmp_path):
+    root = _plant(tmp_path, {
+        "controls/__init__.py": "",
+        "controls/digest.py": "def sections():\n    from coverage.api import coverage_drops\n",
+        "coverage/__init__.py": "",
+        "coverage/services.py": "from controls.models import ControlState\n"
+                                "from evidence.api import status_by_control\n",
+        "evidence/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "coverage/services.py:1: coverage may use controls only through controls.api "
+        "(controls.models.ControlState)",
+        "controls/digest.py:2: controls must not import coverage (wrong way) "
+        "(coverage.api.coverage_drops)",
+    ]
