@@ -93,7 +93,7 @@ def test_the_attribution_is_the_sentence_the_licence_asks_for(app):
         framework = get_framework("nis2")
     assert framework.attribution.startswith(
         "Contains the ISO/IEC 27001:2022 mapping from ENISA, \"Technical Implementation "
-        "Guidance on Commission Implementing Regulation (EU) 2024/2690 – Mapping table\"")
+        "Guidance on Commission Implementing Regulation (EU) 2024/2690 \u2013 Mapping table\"")
     assert "licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)" in (
         framework.attribution)
     assert framework.source_notice == ("Source: Commission Implementing Regulation (EU) "

@@ -11,7 +11,7 @@ from isms.db import db
 from tests.coverage.helpers import PATCH_CONTROLS, add_evidence, decide
 
 ATTRIBUTION = ("Contains the ISO/IEC 27001:2022 mapping from ENISA, &#34;Technical Implementation "
-               "Guidance on Commission Implementing Regulation (EU) 2024/2690 – Mapping table"
+               "Guidance on Commission Implementing Regulation (EU) 2024/2690 \u2013 Mapping table"
                "&#34;, version 1.0 (June 2025)")
 ANNEX_B = "coverage is computed <strong>through the Annex B mapping</strong>"
 
