@@ -13,8 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from controls.api import control_standings
-from evidence.api import status_by_control
+from controls.api import list_decisions
 from isms.api import Framework, Requirement, clause_counterpart, counterparts
 from management.api import clause_standings
 
@@ -92,13 +91,17 @@ class Coverage:
         return {verdict: found[verdict] for verdict in VERDICTS}
 
 
-def control_state(standing, evidence: str) -> str:
+def _value(choice) -> str | None:
+    return choice.value if choice is not None else None
+
+
+def control_state(decision) -> str:
     """Met, open or gap for one control of the organisation's SoA."""
-    if standing is None or standing.applicability != "applicable":
+    if decision.applicability != "applicable":
         return "gap"  # undecided or excluded
-    if standing.implementation_status in (None, "not_started"):
+    if decision.implementation_status in (None, "not_started"):
         return "gap"
-    if standing.implementation_status == "implemented" and evidence in VALID_EVIDENCE:
+    if decision.implementation_status == "implemented" and decision.evidence in VALID_EVIDENCE:
         return "met"
     return "open"
 
@@ -130,19 +133,17 @@ class _Standings:
 
     def __init__(self, edition: str):
         self.edition = edition
-        self.controls = control_standings(edition)
-        self.evidence = status_by_control(edition)
+        self.controls = {d.control_id: d for d in list_decisions(edition)}
         self.clauses = clause_standings(edition)
 
     def control(self, control_id: str) -> ItemStanding:
-        standing, evidence = self.controls.get(control_id), self.evidence.get(control_id, "none")
+        decision = self.controls.get(control_id)
+        if decision is None:  # no decision record at all: undecided
+            return ItemStanding(control_id, "control", control_id, "gap")
         return ItemStanding(
-            control_id, "control", standing.title if standing else control_id,
-            control_state(standing, evidence),
-            standing.applicability if standing else None,
-            standing.implementation_status if standing else None, evidence,
-            standing.owner_name if standing else None,
-            standing.last_reviewed_on if standing else None)
+            control_id, "control", decision.title, control_state(decision),
+            _value(decision.applicability), _value(decision.implementation_status),
+            decision.evidence, decision.owner_name or None, decision.last_reviewed_on)
 
     def clause(self, clause_id: str) -> ItemStanding:
         standing = self.clauses[clause_id]

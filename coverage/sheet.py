@@ -86,10 +86,11 @@ def iso_text(leaf: LeafCoverage, coverage: Coverage) -> str:
                      for m in leaf.mapped)
 
 
-def sheet_rows(code: str) -> Iterator[SheetRow]:
-    """Yield one row per leaf requirement, in document order, for the organisation's edition."""
+def sheet_rows(code: str, edition: str | None = None) -> Iterator[SheetRow]:
+    """Yield one row per leaf requirement, in document order, for an edition (default: the
+    organisation's)."""
     framework = get_framework(code)
-    coverage = compute_coverage(framework, get_organisation().edition)
+    coverage = compute_coverage(framework, edition or get_organisation().edition)
     records = records_by_requirement(code)
     refs = evidence_for(coverage, coverage.leaves.values(), SHEET_EVIDENCE, records)
     for rid, leaf in coverage.leaves.items():
@@ -115,11 +116,11 @@ def _cell(sheet, value, header: bool = False):
     return cell
 
 
-def write_sheet(workbook, code: str) -> int:
+def write_sheet(workbook, code: str, edition: str | None = None) -> int:
     """Add the framework's sheet (one row per leaf) and its source notes to a write-only
     workbook; return how many requirement rows were written."""
     framework = get_framework(code)
-    edition = get_organisation().edition
+    edition = edition or get_organisation().edition
     sheet = workbook.create_sheet(framework.short_name)
     for index, width in enumerate((16, 40, 44, 11, 70), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -127,7 +128,7 @@ def write_sheet(workbook, code: str) -> int:
     sheet.print_title_rows = "1:1"
     sheet.append([_cell(sheet, h, header=True) for h in sheet_header(framework, edition)])
     count = 0
-    for row in sheet_rows(code):
+    for row in sheet_rows(code, edition):
         sheet.append([_cell(sheet, value) for value in row.cells()])
         count += 1
     sheet.auto_filter.ref = f"A1:E{count + 1}"

@@ -44,8 +44,9 @@ def _register_features(app: Flask) -> None:
     import coverage
     import evidence
     import management
+    import soa
 
-    for feature in (evidence, management, controls, coverage):
+    for feature in (evidence, management, controls, coverage, soa):
         feature.init_app(app)
 
 

@@ -57,6 +57,20 @@ def test_only_the_app_factory_may_register_features(tmp_path):
     ]
 
 
+def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
+    root = _plant(tmp_path, {
+        "controls/__init__.py": "",
+        "controls/views.py": "from soa.api import issued_versions\n",
+        "soa/__init__.py": "",
+        "soa/views.py": "from controls.api import list_decisions\nfrom controls import models\n",
+    })
+    assert find_violations(root) == [
+        "soa/views.py:2: soa may use controls only through controls.api (controls.models)",
+        "controls/views.py:1: controls must not import soa (wrong way) "
+        "(soa.api.issued_versions)",
+    ]
+
+
 def test_controls_may_not_reach_up_into_coverage_and_coverage_only_through_apis(tmp_path):
     root = _plant(tmp_path, {
         "controls/__init__.py": "",

@@ -12,15 +12,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from controls.soa import (
+from coverage.api import write_enabled_sheets
+from evidence.api import evidence_register
+from isms.api import is_formula_like, safe_text
+from soa.rows import (
     RESPONSIBILITY_WORDS,
     STATUS_WORDS,
     mapping_rows,
     soa_header,
     soa_rows,
 )
-from evidence.api import evidence_register
-from isms.api import is_formula_like, safe_text
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3B5C")
@@ -76,7 +77,8 @@ def _finish_table(sheet, columns: int, rows: int) -> None:
 
 
 def write_workbook(out, edition: str, cover: list[tuple[str, object]]) -> None:
-    """Write the five sheets: Cover, SoA, Evidence, Summary and Mapping."""
+    """Write the five sheets: Cover, SoA, Evidence, Summary and Mapping, then the coverage
+    sheet of each framework enabled in Settings (NIS2 and its source notes)."""
     workbook = Workbook(write_only=True)
     _write_cover(workbook, cover)
     rows = soa_rows(edition)
@@ -84,6 +86,7 @@ def write_workbook(out, edition: str, cover: list[tuple[str, object]]) -> None:
     _write_evidence(workbook, edition)
     _write_summary(workbook, edition, rows)
     _write_mapping(workbook, edition)
+    write_enabled_sheets(workbook, edition)
     workbook.save(out)
 
 
