@@ -1,6 +1,7 @@
 """`isms nis2 coverage`, the coverage sheet, and LibreOffice reading it."""
 
 import csv
+import io
 import json
 import shutil
 import subprocess
@@ -131,3 +132,52 @@ def test_libreoffice_reads_the_coverage_workbook(client, runner, login_as, tmp_p
     assert len(rows) == 337 and rows[0][0] == "Requirement"
     assert {r[3] for r in rows[1:]} == {"gap", "unmapped"}
     assert any("ENISA" in cell for row in sheets["NIS2 source"] for cell in row)
+
+
+@pytest.mark.edition("2022")
+def test_the_soa_workbook_has_a_nis2_sheet_only_when_settings_enable_it(app, client,
+                                                                        login_as, tmp_path):
+    login_as(Role.LEAD)
+    for control_id in PATCH_CONTROLS:
+        decide(client, control_id)
+    add_evidence(client, PATCH_CONTROLS, title="Patch compliance report")
+    plain = client.get("/soa/export.xlsx")
+    assert "NIS2" not in load_workbook(io.BytesIO(plain.data)).sheetnames
+    saved = client.post("/settings", data={"name": "Cloudar", "scope": "",
+                                           "timezone": "Europe/Brussels",
+                                           "coverage_sheets": "nis2"})
+    assert saved.status_code == 302
+    response = client.get("/soa/export.xlsx")
+    assert response.status_code == 200
+    path = tmp_path / "soa.xlsx"
+    path.write_bytes(response.data)
+    book = load_workbook(path)
+    assert book.sheetnames == ["Cover", "SoA", "Evidence", "Summary", "Mapping", "NIS2",
+                               "NIS2 source"]
+    rows = list(book["NIS2"].iter_rows(values_only=True))
+    assert len(rows) == 337 and rows[0][:4] == ("Requirement", "Heading",
+                                                "Mapped ISO/IEC 27001:2022 ids", "Verdict")
+    assert {r[0]: r[3] for r in rows[1:]}["6.6.2"] == "covered"
+    sheets = soffice_csv(tmp_path, path)  # LibreOffice opens it and reads every sheet
+    assert len(sheets["NIS2"]) == 337
+    assert [r[0] for r in sheets["NIS2"][1:]] == [r[0] for r in rows[1:]]
+    assert "Patch compliance report" in {r[0]: r[4] for r in sheets["NIS2"][1:]}["6.6.2"]
+    assert len(sheets["SoA"]) == 94
+
+
+def test_an_issued_soa_keeps_the_nis2_sheet_of_its_day_on_its_edition(app, client, login,
+                                                                       make_user, runner):
+    lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
+    login(lead)
+    client.post("/settings", data={"name": "Cloudar", "scope": "",
+                                   "timezone": "Europe/Brussels", "coverage_sheets": "nis2"})
+    assert client.post("/soa/submit", data={"change_summary": "First"}).status_code == 302
+    client.post("/logout")
+    login(admin)
+    assert client.post("/soa/versions/1/approve",
+                       data={"approver_title": "CEO"}).status_code == 302
+    book = load_workbook(io.BytesIO(client.get("/soa/versions/1").data))
+    rows = list(book["NIS2"].iter_rows(values_only=True))
+    assert len(rows) == 337 and "2013 counterparts" in rows[0][2]
+    assert dict(book["NIS2 source"].iter_rows(values_only=True))[
+        "ISO/IEC 27001 edition used"] == "2013 via Annex B"
