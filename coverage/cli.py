@@ -6,10 +6,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 from openpyxl import Workbook
+from sqlalchemy.exc import SQLAlchemyError
 
 from coverage.services import VERDICTS, compute_coverage, section_rows
 from coverage.sheet import write_sheet
-from isms.api import framework_codes, get_framework, get_organisation
+from isms.api import db, find_organisation, framework_codes, get_framework, get_organisation
 
 
 def coverage_report(code: str) -> dict:
@@ -47,6 +48,7 @@ def _coverage_command(code: str, short_name: str):
         """Report which requirements the ISMS covers, partly covers or leaves open."""
         if out is not None and out.suffix.lower() != ".xlsx":
             raise click.BadParameter("the workbook must be an .xlsx file", param_hint="--out")
+        _require_init(code)
         report = coverage_report(code)
         if out is not None:
             rows = _write_workbook(code, out)
@@ -58,6 +60,16 @@ def _coverage_command(code: str, short_name: str):
             click.echo(f"Wrote {rows} requirements to {out}", err=as_json)
 
     return command
+
+
+def _require_init(code: str) -> None:
+    try:
+        ready = find_organisation() is not None and get_framework(code) is not None
+    except SQLAlchemyError:  # not even migrated
+        db.session.rollback()
+        ready = False
+    if not ready:
+        raise click.ClickException("The database is not initialised: run `isms init` first.")
 
 
 def _write_workbook(code: str, out: Path) -> int:

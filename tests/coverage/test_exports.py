@@ -181,3 +181,13 @@ def test_an_issued_soa_keeps_the_nis2_sheet_of_its_day_on_its_edition(app, clien
     assert len(rows) == 337 and "2013 counterparts" in rows[0][2]
     assert dict(book["NIS2 source"].iter_rows(values_only=True))[
         "ISO/IEC 27001 edition used"] == "2013 via Annex B"
+
+
+def test_before_isms_init_the_command_says_what_to_do(tmp_path):
+    from isms import create_app
+    from tests.conftest import base_config
+
+    bare = create_app(base_config(f"sqlite:///{tmp_path / 'bare.db'}", str(tmp_path / "i")))
+    result = bare.test_cli_runner().invoke(args=["nis2", "coverage", "--json"])
+    assert result.exit_code == 1
+    assert "The database is not initialised: run `isms init` first." in result.output
