@@ -56,10 +56,21 @@ def section_name(requirement) -> tuple[str, str]:
     found = re.match(r"^(.*?)\s*\((ARTICLE .*)\)$", requirement.title)
     if requirement.level != 1 or not found:
         return requirement.title, ""
-    return found.group(1).capitalize(), found.group(2).capitalize()
+    words = {"ARTICLE": "Article", "DIRECTIVE": "Directive", "(EU)": "(EU)"}
+    reference = " ".join(words.get(w, w.lower()) for w in found.group(2).split(" "))
+    return found.group(1).capitalize(), reference
+
+
+def heading_of(requirement) -> str:
+    """The heading a requirement falls under, a section's in its readable form."""
+    section = get_framework(requirement.framework).get(requirement.section_id)
+    if requirement.heading == section.title:
+        return section_name(section)[0]
+    return requirement.heading
 
 
 bp.add_app_template_global(section_name)
+bp.add_app_template_global(heading_of)
 bp.add_app_template_global(VERDICTS, "coverage_verdicts")
 
 
