@@ -157,7 +157,8 @@ def edit_record(code: str, requirement_id: str):
         flash(f"{node.label} saved.", "success")
         return redirect(url_for("coverage.requirement", code=code, requirement_id=requirement_id))
     return render_template("coverage/edit_record.html", form=form, node=node,
-                           framework=get_framework(code)), form_status(form)
+                           framework=get_framework(code),
+                           coverage=_coverage(get_framework(code))), form_status(form)
 
 
 @bp.route("/frameworks/<code>/<requirement_id>/evidence", methods=["POST"])

@@ -81,7 +81,7 @@ def test_a_requirement_lists_its_controls_with_state_and_evidence_links(app, cli
 def test_on_2013_every_page_says_it_goes_through_annex_b(client, login_as):
     login_as(Role.LEAD)
     for url in ("/frameworks", "/frameworks/nis2", "/frameworks/nis2/6.6.2",
-                "/frameworks/nis2/6", "/frameworks/nis2/7.3"):
+                "/frameworks/nis2/6", "/frameworks/nis2/7.3", "/frameworks/nis2/7.3/edit"):
         html = page(client, url)
         assert ANNEX_B in html, url
     html = page(client, "/frameworks/nis2/6.6.2")
