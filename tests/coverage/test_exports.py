@@ -135,7 +135,7 @@ def test_libreoffice_reads_the_coverage_workbook(client, runner, login_as, tmp_p
 
 
 @pytest.mark.edition("2022")
-def test_the_soa_workbook_has_a_nis2_sheet_only_when_settings_enable_it(app, client,
+def test_the_soa_workbook_has_a_nis2_sheet_only_when_settings_enable_it(app, client, runner,
                                                                         login_as, tmp_path):
     login_as(Role.LEAD)
     for control_id in PATCH_CONTROLS:
@@ -163,6 +163,10 @@ def test_the_soa_workbook_has_a_nis2_sheet_only_when_settings_enable_it(app, cli
     assert [r[0] for r in sheets["NIS2"][1:]] == [r[0] for r in rows[1:]]
     assert "Patch compliance report" in {r[0]: r[4] for r in sheets["NIS2"][1:]}["6.6.2"]
     assert len(sheets["SoA"]) == 94
+    # The importer still finds the SoA sheet, not the NIS2 one, in such a workbook.
+    imported = runner.invoke(args=["soa", "import", str(path), "--dry-run", "--json"])
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.output)["matched"] == 93
 
 
 def test_an_issued_soa_keeps_the_nis2_sheet_of_its_day_on_its_edition(app, client, login,
