@@ -275,6 +275,23 @@ def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on:
     return item.id
 
 
+def current_evidence_labels(edition: str) -> dict[str, list[str]]:
+    """Return, per control, each live unexpired item as `title (vN, YYYY-MM-DD)`: one query."""
+    today = local_today()
+    found: dict[str, list[str]] = {}
+    for control_id, title, number, collected_on in db.session.execute(
+            select(EvidenceLink.control_id, EvidenceItem.title, EvidenceVersion.number,
+                   EvidenceVersion.collected_on)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+            .where(EvidenceLink.edition == edition, EvidenceItem.deleted_at.is_(None),
+                   EvidenceVersion.purged_at.is_(None),
+                   EvidenceVersion.valid_until.is_(None) | (EvidenceVersion.valid_until >= today))
+            .order_by(EvidenceLink.control_id, EvidenceItem.title, EvidenceItem.id)):
+        found.setdefault(control_id, []).append(f"{title} (v{number}, {collected_on:%Y-%m-%d})")
+    return found
+
+
 def failing_aws_checks(edition: str, control_ids=None) -> dict[str, list[CheckFlag]]:
     """Return the AWS checks failing or in error, per control of the edition, in one query."""
     return failing_checks(edition, control_ids)
@@ -295,6 +312,7 @@ __all__ = [
     "VersionRef",
     "count_by_control",
     "create_evidence",
+    "current_evidence_labels",
     "current_versions_for_control",
     "describe_versions",
     "evidence_register",

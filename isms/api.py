@@ -43,6 +43,13 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
@@ -69,8 +76,10 @@ __all__ = [
     "SPOOL_PREFIX",
     "SPOOL_SUFFIX",
     "STAFF",
+    "CONTROL_SETS",
     "BlobStore",
     "CatalogControl",
+    "CatalogError",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -82,6 +91,8 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -121,6 +132,7 @@ __all__ = [
     "revoke_calendar_token",
     "safe_text",
     "send_mail",
+    "set_controls",
     "set_auditor_scope",
     "strip_text",
     "token_public",

@@ -5,6 +5,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from controls.api import Applicability
 from isms.api import EDITIONS, anchor_head, db, get_edition, get_organisation
+from soa.check import check_soa
 from soa.importer import ImportRefused, apply_import, plan_import
 from soa.package import stream_package
 from soa.rows import soa_rows
@@ -39,6 +40,24 @@ def import_command(path, dry_run, as_json):
     db.session.commit()
     if not as_json:
         click.echo(f"Imported the decisions on {count} controls.")
+
+
+@soa_cli.command("check")
+@click.option("--edition", type=click.Choice(EDITIONS), default=None,
+              help="Edition to check (default: the organisation's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check_command(edition, as_json):
+    """List what stops the SoA from being issued; exit 1 when anything does."""
+    readiness = check_soa(edition or get_organisation().edition)
+    if as_json:
+        click.echo(readiness.to_json())
+    elif readiness.ready:
+        click.echo("The SoA is ready to issue.")
+    else:
+        for label, ids in readiness.blockers:
+            click.echo(f"{label} ({len(ids)}): {', '.join(ids)}")
+    if not readiness.ready:
+        raise SystemExit(1)
 
 
 @soa_cli.command("export")
