@@ -20,7 +20,8 @@ def init_app(app) -> None:
     app.cli.add_command(controls_cli)
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
-                      ["controls.index", "controls.detail", "controls.edit", "controls.sources"], position=20)
+                      ["controls.index", "controls.detail", "controls.edit", "controls.sources"],
+                      position=20)
     register_init_step(app, ensure_control_states)
     register_jobs(app)
     register_nav_item(app, "My work", "controls.my_work", (Role.LEAD, Role.OWNER),

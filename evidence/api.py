@@ -213,6 +213,20 @@ def carry_links(to_edition: str, targets: dict[str, list[str]],
                for item_id, refs in wanted.items())
 
 
+def count_links_to_carry(to_edition: str, targets: dict[str, list[str]]) -> int:
+    """How many links carry_links would add, changing nothing (two queries)."""
+    source_edition = "2013" if to_edition == "2022" else "2022"
+    live = (select(EvidenceLink.item_id, EvidenceLink.control_id)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .where(EvidenceItem.deleted_at.is_(None)))
+    have = set(db.session.execute(live.where(EvidenceLink.edition == to_edition)).all())
+    wanted = {(item_id, target)
+              for item_id, control_id in db.session.execute(
+                  live.where(EvidenceLink.edition == source_edition))
+              for target in targets.get(control_id, [])}
+    return len(wanted - have)
+
+
 @dataclass(frozen=True)
 class PackageEntry:
     control_id: str
@@ -311,6 +325,7 @@ __all__ = [
     "RegisterRow",
     "VersionRef",
     "count_by_control",
+    "count_links_to_carry",
     "create_evidence",
     "current_evidence_labels",
     "current_versions_for_control",

@@ -35,7 +35,7 @@ class CatalogItem:
 
     @property
     def source_label(self) -> str:
-        return self.source or f"ISO/IEC 27001:{self.edition} Annex A"
+        return self.source or "Annex A"
 
     @property
     def aws_evidence_list(self) -> list[str]:
