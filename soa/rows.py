@@ -25,7 +25,8 @@ REASON_COLUMNS = (("legal", "Legal/regulatory"), ("contractual", "Contractual"),
 def soa_header(edition: str) -> list[str]:
     """The SoA sheet's header row."""
     return ["ID", "Control", "Clause" if edition == "2013" else "Theme", "Source",
-            "Applicable", *(label for _, label in REASON_COLUMNS), "Justification",
+            "Applicable", "Inclusion reasons", *(label for _, label in REASON_COLUMNS),
+            "Justification",
             "Implementation status", "Responsibility", "Company part", "AWS part",
             "Risk refs", "Owner", "Evidence", "Evidence status", "Last review", "Next review"]
 
@@ -53,7 +54,7 @@ class SoaRow:
 
     def cells(self) -> list:
         return [self.control_id, self.title, self.group, self.source, self.applicable,
-                *self.reason_flags, self.justification, self.status, self.responsibility,
+                self.reasons, *self.reason_flags, self.justification, self.status, self.responsibility,
                 self.company_part, self.aws_part, self.risk_refs, self.owner, self.evidence,
                 self.evidence_status, self.last_review, self.next_review]
 
