@@ -54,9 +54,9 @@ class SoaRow:
 
     def cells(self) -> list:
         return [self.control_id, self.title, self.group, self.source, self.applicable,
-                self.reasons, *self.reason_flags, self.justification, self.status, self.responsibility,
-                self.company_part, self.aws_part, self.risk_refs, self.owner, self.evidence,
-                self.evidence_status, self.last_review, self.next_review]
+                self.reasons, *self.reason_flags, self.justification, self.status,
+                self.responsibility, self.company_part, self.aws_part, self.risk_refs,
+                self.owner, self.evidence, self.evidence_status, self.last_review, self.next_review]
 
 
 def soa_rows(edition: str) -> list[SoaRow]:

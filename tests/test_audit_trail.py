@@ -11,8 +11,8 @@ from controls.services import update_control
 from isms.audit import AuditAnchor, AuditEvent, AuditHead, event_hash, record_event
 from isms.auth.models import Role
 from isms.db import db
-from tests.soa_helpers import decide_every_control
 from tests.conftest import append_only_triggers_dropped, is_postgres
+from tests.soa_helpers import decide_every_control
 
 
 def _events(app, count=5):

@@ -11,8 +11,8 @@ import pytest
 
 from isms.auth.models import Role
 from tests.evidence_helpers import upload_form
-from tests.soa_helpers import decide_every_control
 from tests.live_server import live_server, peak_rss_during
+from tests.soa_helpers import decide_every_control
 
 
 def _unzip(data: bytes, folder) -> zipfile.ZipFile:
