@@ -11,6 +11,7 @@ import math
 FONT_SIZE = 9  # points, every cell of the table sheets
 COVER_FONT_SIZE = 10
 MIN_PRINTED_SIZE = 8
+MAX_ROW_HEIGHT = 409  # the most a spreadsheet row may be
 LINE_HEIGHT = 12.0  # points per line of 9 pt text, with leading
 COVER_LINE_HEIGHT = 13.5
 CHARS_PER_UNIT = 1.1  # a width unit holds a little more than one 9 pt character; be safe
@@ -62,7 +63,7 @@ def line_count(value, width: int) -> int:
 def row_height(values, widths, line_height: float = LINE_HEIGHT) -> float:
     """Points tall enough for the most wrapped cell of a row, so no text runs into the next."""
     lines = max((line_count(v, w) for v, w in zip(values, widths, strict=False)), default=1)
-    return round(lines * line_height + 3, 1)
+    return min(MAX_ROW_HEIGHT, round(lines * line_height + 3, 1))
 
 
 def set_page(sheet, orientation: str, widths, *, title_rows: str | None = "1:1",
