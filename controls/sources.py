@@ -3,12 +3,15 @@
 from controls.services import ensure_control_states
 from isms.api import (
     CONTROL_SETS,
+    CatalogError,
     User,
     add_control_set,
     add_custom_control,
     get_organisation,
     record_event,
 )
+
+RESERVED_IDS = {"sources"}  # /controls/<id> would be this page, not the control
 
 
 def _actor(actor: User | None, audit_actor: str | None) -> str | None:
@@ -30,6 +33,8 @@ def enable_control_set(key: str, actor: User | None, audit_actor: str | None = N
 def add_control(control_id: str, title: str, source: str, actor: User | None,
                 audit_actor: str | None = None) -> str:
     """Add one custom control with an undecided state; return its id."""
+    if control_id.strip().lower() in RESERVED_IDS:
+        raise CatalogError(f"{control_id.strip()} is taken by a page; choose another id.")
     control_id = add_custom_control(control_id, title, source)
     edition = get_organisation().edition
     ensure_control_states(edition)

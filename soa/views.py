@@ -163,7 +163,8 @@ def transition():
         links = apply_transition(plan)
         db.session.commit()
         flash(f"The organisation now uses ISO/IEC 27001:2022. {len(plan.new_controls)} new "
-              f"controls need a decision; {links} evidence links were carried over.", "success")
+              f"controls and {len(plan.conflicts)} merged ones need a decision; {links} "
+              "evidence links were carried over.", "success")
         return redirect(url_for("controls.index", status="undecided"))
     catalog = get_edition("2022")
     return render_template("soa/transition.html", plan=plan, catalog=catalog)

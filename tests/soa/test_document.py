@@ -18,6 +18,7 @@ from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db
 from soa.models import SoaVersion
+from tests.evidence_helpers import upload_form
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -116,6 +117,8 @@ def test_the_iso27017_set_adds_seven_controls_after_annex_a(app, runner, client,
     assert custom.exit_code == 0, custom.output
     clash = runner.invoke(args=["controls", "add", "A.5.1.1", "--title", "x", "--source", "y"])
     assert clash.exit_code == 1 and "looks like an Annex A id" in clash.output
+    page_id = runner.invoke(args=["controls", "add", "sources", "--title", "x", "--source", "y"])
+    assert page_id.exit_code == 1 and "taken by a page" in page_id.output
     login_as(Role.LEAD)
     rows = _soa(client.get("/soa/export.xlsx").data)
     assert len(rows) == 122 and list(rows)[114:] == [
@@ -125,6 +128,11 @@ def test_the_iso27017_set_adds_seven_controls_after_annex_a(app, runner, client,
     assert rows["CUST-1"]["Source"] == "Contract with customer X"
     listed = client.get("/controls?source=ISO/IEC 27017:2015").get_data(as_text=True)
     assert "7 controls" in listed and "CLD.13.1.4" in listed and "A.5.1.1" not in listed
+    linked = client.post("/evidence/new", data=upload_form(controls="CLD.6.3.1"),
+                         content_type="multipart/form-data")
+    assert linked.status_code == 302
+    evidence = _soa(client.get("/soa/export.xlsx").data)["CLD.6.3.1"]["Evidence"]
+    assert evidence.startswith("Access control policy (v1, ")
     decided = client.post("/controls/CLD.6.3.1/edit", data={
         "applicability": "applicable", "reasons": ["contractual"], "responsibility": "shared",
         "implementation_status": "partial", "review_cadence": "yearly",
@@ -161,6 +169,9 @@ def test_the_demo_transition_leaves_merged_conflicts_to_the_lead(demo, runner, c
     assert conflict["sources"] == ["A.11.1.2", "A.11.1.6"]
     assert "applicability" in conflict["fields"]
     assert "A.5.7" in plan["new"] and plan["carried_evidence_links"] > 0
+    _sign_in(client, "lead@cloudar.example", "isms-demo-lead")
+    preview = client.get("/soa/transition").get_data(as_text=True)
+    assert "<strong>A.7.2</strong> from A.11.1.2, A.11.1.6" in preview
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(ControlState).filter_by(
             edition="2022")) == 0  # the dry run changed nothing
@@ -171,7 +182,6 @@ def test_the_demo_transition_leaves_merged_conflicts_to_the_lead(demo, runner, c
             edition="2022", control_id="A.7.2")).one()
         assert state.applicability is None
         assert "deliveries" not in state.justification
-    _sign_in(client, "lead@cloudar.example", "isms-demo-lead")
     page = client.get("/controls/A.7.2").get_data(as_text=True)
     assert "from A.11.1.2:</strong> Applicable" in page
     assert "from A.11.1.6:</strong> Excluded" in page and "excluded because" in page
@@ -247,3 +257,22 @@ def test_the_printed_workbook_is_readable_on_a4(demo, client, tmp_path):
                     str(first_soa_page), "-singlefile", str(pdf),
                     str(ARTIFACTS / "soa-first-page")], check=True)
     assert (ARTIFACTS / "soa-first-page.png").stat().st_size > 1000
+
+
+def test_the_export_runs_the_same_queries_however_much_evidence(app, client, login_as,
+                                                                count_queries):
+    login_as(Role.LEAD)
+    client.post("/evidence/new", data=upload_form(controls="A.9.1.1"),
+                content_type="multipart/form-data")
+
+    def exported() -> int:
+        with count_queries() as statements:
+            assert client.get("/soa/export.xlsx").status_code == 200
+        return len(statements)
+
+    few = exported()
+    for n in range(4):
+        client.post("/evidence/new", data=upload_form(
+            title=f"Policy {n}", controls="A.9.1.1 A.9.1.2 A.12.1.1 A.5.1.1"),
+            content_type="multipart/form-data")
+    assert exported() == few
