@@ -236,6 +236,7 @@ def test_lead_first_run_to_an_issued_soa(browser, fresh):
     rest = [[cid, None, None, f"Why {cid} applies to Acme.", None] if cid in imported else
             [cid, "Yes", "Risk", f"Treats the risks of {cid}.", "Implemented"]
             for cid in ANNEX_A_2013]
+    page.get_by_role("link", name="Import a workbook").click()
     upload_import(page, "acme-rest.xlsx", soa_workbook(rest, columns=[
         "ID", "Applicable", "Inclusion reasons", "Justification", "Implementation status"]))
     page.get_by_role("button", name=re.compile(r"Apply \d+ changes")).click()
