@@ -20,3 +20,20 @@ def decide_every_control(app, edition: str = "2013") -> None:
                 if state.implementation_status is None:
                     state.implementation_status = ImplementationStatus.PLANNED
         db.session.commit()
+
+
+def write_ready_workbook(path, edition: str = "2013"):
+    """An SoA workbook deciding and justifying every control, for `isms soa import`."""
+    from openpyxl import Workbook
+
+    from isms.catalog.loader import read_rows
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Applicable", "Inclusion reasons", "Justification",
+                  "Implementation status"])
+    for row in read_rows(f"annex-a-{edition}.csv"):
+        sheet.append([row["id"], "Yes", "Risk", f"Treats the risks of {row['id']}.",
+                      "Implemented"])
+    book.save(path)
+    return path
