@@ -282,3 +282,23 @@ def test_the_export_runs_the_same_queries_however_much_evidence(app, client, log
             title=f"Policy {n}", controls="A.9.1.1 A.9.1.2 A.12.1.1 A.5.1.1"),
             content_type="multipart/form-data")
     assert exported() == few
+
+
+def test_settings_hold_the_document_control_the_cover_prints(app, client, login_as):
+    login_as(Role.LEAD)
+    form = {"name": "Acme", "scope": "All of Acme.", "timezone": "Europe/Brussels",
+            "soa_document_id": "ACME-SOA-01", "soa_classification": "Confidential",
+            "soa_review_months": "6"}
+    bad = client.post("/settings", data={**form, "soa_document_id": "bad id!"})
+    assert bad.status_code == 422
+    assert client.post("/settings", data=form).status_code == 302
+    book = load_workbook(io.BytesIO(client.get("/soa/export.xlsx").data))
+    cover = dict(book["Cover"].iter_rows(min_row=2, values_only=True))
+    assert (cover["Document ID"], cover["Classification"]) == ("ACME-SOA-01", "Confidential")
+    assert book["SoA"].oddHeader.left.text == "ACME-SOA-01"
+    # Not sent (an older form) keeps what is set.
+    assert client.post("/settings", data={k: form[k] for k in ("name", "scope",
+                                                               "timezone")}).status_code == 302
+    cover = dict(load_workbook(io.BytesIO(client.get("/soa/export.xlsx").data))[
+        "Cover"].iter_rows(min_row=2, values_only=True))
+    assert cover["Document ID"] == "ACME-SOA-01"
