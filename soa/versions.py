@@ -54,7 +54,8 @@ def submit(user: User, change_summary: str) -> SoaVersion:
     readiness = check_rows(rows)
     if not readiness.ready:
         raise SoaError("The SoA cannot be issued yet: " + "; ".join(
-            f"{label.lower()}: {', '.join(ids)}" for label, ids in readiness.blockers) + ".")
+            f"{label.lower()} ({len(ids)}): {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}"
+            for label, ids in readiness.blockers) + ". The SoA page lists them all.")
     number = (db.session.scalar(select(func.max(SoaVersion.number))) or 0) + 1
     version = SoaVersion(number=number, edition=edition, status=SoaStatus.SUBMITTED,
                          change_summary=summary, snapshot=snapshot(edition, rows),
