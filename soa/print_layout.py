@@ -57,7 +57,12 @@ def line_count(value, width: int) -> int:
     if value in (None, ""):
         return 1
     per_line = max(1, int((width - 1) * CHARS_PER_UNIT))
-    return sum(max(1, math.ceil(len(line) / per_line)) for line in str(value).splitlines()) or 1
+    lines = 0
+    for line in str(value).splitlines():
+        lines += max(1, math.ceil(len(line) / per_line))
+        if lines * LINE_HEIGHT >= MAX_ROW_HEIGHT:
+            break  # taller than a row may be: no need to count further
+    return lines or 1
 
 
 def row_height(values, widths, line_height: float = LINE_HEIGHT) -> float:

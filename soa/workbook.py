@@ -19,6 +19,7 @@ from soa.print_layout import (
     COVER_FONT_SIZE,
     COVER_LINE_HEIGHT,
     FONT_SIZE,
+    LINE_HEIGHT,
     fitted_width,
     row_height,
     set_header_footer,
@@ -84,10 +85,15 @@ def _table_sheet(workbook, title: str, header: list[str], widths: list[int], pag
     return sheet
 
 
-def _append(sheet, values: list, widths: list[int], wrapped: set[int], row_number: int) -> None:
-    sheet.row_dimensions[row_number].height = row_height(
-        [v if i in wrapped else "" for i, v in enumerate(values)], widths)
-    sheet.append([_cell(sheet, v, wrap=i in wrapped) for i, v in enumerate(values)])
+def _append(sheet, values: list, widths: list[int], wrapped: set[int], row_number: int,
+            plain: frozenset[int] = frozenset()) -> None:
+    """Append a row; its height fits the wrapped text (set only when it needs two lines)."""
+    height = row_height([v if i in wrapped else "" for i, v in enumerate(values)], widths)
+    if height > LINE_HEIGHT + 3:
+        sheet.row_dimensions[row_number].height = height
+    # Columns in `plain` hold short values that print at the default size: no style to copy.
+    sheet.append([v if i in plain else _cell(sheet, v, wrap=i in wrapped)
+                  for i, v in enumerate(values)])
 
 
 def _finish_table(sheet, columns: int, rows: int) -> None:
@@ -154,7 +160,8 @@ def _write_evidence(workbook, edition: str, page) -> None:
     count = 0
     for count, entry in enumerate(evidence_register(edition), start=1):
         _append(sheet, [entry.item, entry.version, entry.sha256, entry.collected_on,
-                        entry.valid_until, entry.control_ids], widths, {0, 5}, count + 1)
+                        entry.valid_until, entry.control_ids], widths, {0, 5}, count + 1,
+                plain=frozenset({1, 2}))
     _finish_table(sheet, len(header), count)
 
 
