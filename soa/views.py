@@ -62,7 +62,7 @@ def index():
         "soa/index.html", rows=rows, versions=list_versions(), pending=pending,
         changed_since_submission=changes, since_issued=since_issued, latest=latest,
         edition=edition, undecided=sum(not r.applicable for r in rows),
-        readiness=check_rows(rows), fields=DECISION_FIELDS,
+        readiness=check_rows(rows),
         linked=None if visible is None else set(visible))
 
 
