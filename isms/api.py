@@ -43,6 +43,13 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
@@ -63,6 +70,7 @@ from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "CONTROL_SETS",
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
@@ -71,6 +79,7 @@ __all__ = [
     "STAFF",
     "BlobStore",
     "CatalogControl",
+    "CatalogError",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -82,6 +91,8 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -122,6 +133,7 @@ __all__ = [
     "safe_text",
     "send_mail",
     "set_auditor_scope",
+    "set_controls",
     "strip_text",
     "token_public",
     "user_for_calendar_token",

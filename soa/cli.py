@@ -1,12 +1,16 @@
 """`isms soa ...`: export (and, with the importer, import) the SoA."""
 
+import json
+
 import click
 from flask.cli import AppGroup, with_appcontext
 
 from controls.api import Applicability
-from isms.api import EDITIONS, anchor_head, db, get_edition, get_organisation
+from evidence.api import count_links_to_carry
+from isms.api import EDITIONS, db, get_edition, get_organisation
+from soa.check import check_soa
 from soa.importer import ImportRefused, apply_import, plan_import
-from soa.package import stream_package
+from soa.package import start_package
 from soa.rows import soa_rows
 from soa.transition import TransitionError, apply_transition, plan_transition
 from soa.versions import cover_rows
@@ -41,6 +45,24 @@ def import_command(path, dry_run, as_json):
         click.echo(f"Imported the decisions on {count} controls.")
 
 
+@soa_cli.command("check")
+@click.option("--edition", type=click.Choice(EDITIONS), default=None,
+              help="Edition to check (default: the organisation's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check_command(edition, as_json):
+    """List what stops the SoA from being issued; exit 1 when anything does."""
+    readiness = check_soa(edition or get_organisation().edition)
+    if as_json:
+        click.echo(readiness.to_json())
+    elif readiness.ready:
+        click.echo("The SoA is ready to issue.")
+    else:
+        for label, ids in readiness.blockers:
+            click.echo(f"{label} ({len(ids)}): {', '.join(ids)}")
+    if not readiness.ready:
+        raise SystemExit(1)
+
+
 @soa_cli.command("export")
 @click.option("--edition", type=click.Choice(EDITIONS), default=None,
               help="Edition to export (default: the organisation's).")
@@ -61,25 +83,36 @@ def export_command(edition, out_path):
 @click.option("--to", "target", type=click.Choice(["2022"]), required=True,
               help="The edition to move to.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @with_appcontext
-def transition_command(target, dry_run):
+def transition_command(target, dry_run, as_json):
     """Create the 2022 decisions from the 2013 ones (Annex B mapping) and switch edition."""
     try:
         plan = plan_transition()
     except TransitionError as error:
         raise click.ClickException(str(error)) from error
-    applicable = sum(s.get("applicability") == Applicability.APPLICABLE for s in plan.states)
-    click.echo(f"{len(plan.states)} controls for {target}: {applicable} applicable, "
-               f"{len(plan.merged)} merged from several 2013 controls.")
-    click.echo(f"{len(plan.new_controls)} new controls need a decision: "
-               f"{', '.join(plan.new_controls)}")
+    if as_json:
+        click.echo(json.dumps(plan.summary(count_links_to_carry(target, plan.targets()))))
+    else:
+        applicable = sum(s.get("applicability") == Applicability.APPLICABLE
+                         for s in plan.states)
+        click.echo(f"{len(plan.states)} controls for {target}: {applicable} applicable, "
+                   f"{len(plan.merged)} merged from several 2013 controls.")
+        click.echo(f"{len(plan.new_controls)} new controls need a decision: "
+                   f"{', '.join(plan.new_controls)}")
+        for conflict in plan.conflicts:
+            click.echo(f"{conflict['id']} is left undecided: its sources "
+                       f"{', '.join(conflict['sources'])} differ in "
+                       f"{', '.join(conflict['fields'])}.")
     if dry_run:
-        click.echo("Dry run: nothing changed.")
+        if not as_json:
+            click.echo("Dry run: nothing changed.")
         return
     links = apply_transition(plan, audit_actor="system:transition")
     db.session.commit()
-    click.echo(f"The organisation now uses ISO/IEC 27001:{target}; {links} evidence links "
-               "carried over. The 2013 decisions are kept, read-only.")
+    if not as_json:
+        click.echo(f"The organisation now uses ISO/IEC 27001:{target}; {links} evidence links "
+                   "carried over. The 2013 decisions are kept, read-only.")
 
 
 @click.command("package")
@@ -95,9 +128,9 @@ def package_command(out_path, control_list):
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise click.ClickException(f"Not {edition} controls: {', '.join(unknown)}")
-    head = anchor_head(f"package file {out_path}")
+    stream = start_package(edition, wanted, get_organisation().name, "system:cli")
     db.session.commit()
     with open(out_path, "wb") as out:
-        for chunk in stream_package(edition, wanted, head, get_organisation().name):
+        for chunk in stream:
             out.write(chunk)
     click.echo(f"Wrote the evidence package for {len(wanted)} controls to {out_path}.")
