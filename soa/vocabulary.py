@@ -76,7 +76,7 @@ HEADERS = _lookup({
                      "van toepassing ja nee | applicabilité | retenue | retenu | inclus | "
                      "sélectionné | applicable oui non | anwendbar | anwendbarkeit | zutreffend "
                      "| ausgewählt | einbezogen | anwendbar ja nein",
-    "reasons": "inclusion reasons | inclusion reason | reasons | reason for inclusion | "
+    "reasons": "inclusion reasons | inclusion reason | reasons | reason | reason for inclusion | "
                "reasons for inclusion | reason for selection | reasons for selection | "
                "selection reasons | basis for inclusion | reden | redenen | reden voor opname | "
                "reden van opname | reden voor selectie | raison | raisons | "
