@@ -85,6 +85,9 @@ def check_file(path: str, sheet: str | None = None) -> dict[str, SheetScan]:
         raise ImportRefused("The workbook is encrypted (password-protected) or in the old "
                             ".xls format; save it as an unprotected .xlsx and try again.")
     if not zipfile.is_zipfile(path):
+        if head.startswith(b"PK"):
+            raise ImportRefused("The workbook is damaged or truncated (its archive has no "
+                                "central directory).")
         raise ImportRefused("This is not an Excel .xlsx workbook.")
     try:
         with zipfile.ZipFile(path) as archive:
