@@ -211,6 +211,8 @@ def read_workbook(sheets: dict[str, list[list[Cell]]], catalogs,
         return GridResult(error="No column of Annex A control ids was found on any sheet.",
                           layout=primary, sheets=[primary.sheet])
     result.rows.sort(key=lambda f: id_order(f.control_id))
+    order = list(sheets)
+    result.sheets.sort(key=order.index)
     check_titles(result, catalogs[result.edition])
     return result
 
