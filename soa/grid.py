@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from soa.vocabulary import FIELDS, header_field, normalise
+from soa.vocabulary import FIELD_VALUES, FIELDS, header_field, normalise
 
 HEADER_SCAN_ROWS = 8  # how far above the first id a header may sit
 ID_IN_TEXT = re.compile(r"^\s*(?:A\s*\.?\s*)?(\d{1,2}(?:\s*\.\s*\d{1,2}){0,2})\b(.*)$", re.I)
@@ -38,10 +38,18 @@ class Options:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Options":
-        return cls(data.get("sheet") or None, data.get("header_row") or None,
-                   [(str(f), str(c)) for f, c in data.get("assign", [])],
-                   {str(f): {normalise(t): str(v) for t, v in words.items()}
-                    for f, words in data.get("values", {}).items()})
+        """Options from saved or posted JSON; anything malformed or unknown is left out."""
+        sheet, header = data.get("sheet"), data.get("header_row")
+        values = {}
+        for name, words in dict(data.get("values") or {}).items():
+            allowed = FIELD_VALUES.get(str(name), ())
+            values[str(name)] = {normalise(t): str(v) for t, v in dict(words).items()
+                                 if str(v) in allowed}
+        return cls(sheet if isinstance(sheet, str) and sheet else None,
+                   header if isinstance(header, int) and 0 < header <= 1_000_000 else None,
+                   [(str(f), str(c)) for f, c in list(data.get("assign") or [])
+                    if str(f) in FIELDS or f == "ignore"],
+                   {name: words for name, words in values.items() if words})
 
     def merged_with(self, other: "Options") -> "Options":
         """These options, with what `other` says on top."""
@@ -216,6 +224,9 @@ def detect_layout(name: str, rows: list[list[Cell]], catalogs, options: Options)
         if found:
             taken.add(found)
     fields[id_col] = "id"
+    normalised = {normalise(label): col for col, label in labels.items()}
+    if "evidence status" in normalised and "evidence" in normalised:
+        fields[normalised["evidence"]] = None  # our own export's list of evidence, not notes
     layout = Layout(name, None if header is None else header + 1, id_col, fields, labels,
                     first, edition)
     _apply_assignments(layout, rows, options)

@@ -102,7 +102,7 @@ def _preview(token: str, path: str, options: Options, file_name: str):
         except ImportRefused as error:
             problem = str(error)
     layout = grid.layout
-    shown = layout.sheet if layout else (options.sheet or names[0])
+    shown = layout.sheet if layout else (options.sheet or (names[0] if names else ""))
     return render_template(
         "soa/import_preview.html", token=token, file_name=file_name, plan=plan,
         summary=plan.summary() if plan else None, problem=problem, names=names, sheet=shown,

@@ -15,7 +15,7 @@ from isms.auth.models import Role
 from isms.catalog import get_edition
 from isms.db import db
 from soa.models import ImportMapping
-from tests.soa.corpus import decide, per_theme_numbers_2022, spanish_2022
+from tests.soa.corpus import dates_2013, decide, per_theme_numbers_2022, spanish_2022
 
 
 def _upload(client, path, **extra):
@@ -113,4 +113,19 @@ def test_choosing_a_sheet_reads_only_that_sheet(app, client, login_as, tmp_path)
     bad = client.post(f"/soa/import/{_token(page)}", data={
         "file_name": "themes.xlsx", "sheet": "Nope", "shown_sheet": ""})
     assert bad.status_code == 400 and "no sheet named" in bad.get_data(as_text=True)
+    assert os.listdir(os.path.join(app.instance_path, "imports")) == []
+
+
+@pytest.mark.parametrize("options", [
+    "not json", "[1, 2]", '{"header_row": "abc", "sheet": ["x"]}',
+    '{"values": {"status": {"klaar": "finished"}}, "assign": [["colour", "D"], [1]]}',
+    '{"values": [1], "assign": 5}'])
+def test_tampered_options_never_answer_500(app, client, login_as, tmp_path, options):
+    login_as(Role.LEAD)
+    with app.app_context():
+        decisions = decide(get_edition("2013").items)
+    path = dates_2013(tmp_path / "t.xlsx", decisions[:5])
+    token = _token(_upload(client, path).get_data(as_text=True))
+    answer = client.post(f"/soa/import/{token}/apply", data={"options": options})
+    assert answer.status_code == 302
     assert os.listdir(os.path.join(app.instance_path, "imports")) == []
