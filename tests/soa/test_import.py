@@ -305,3 +305,41 @@ def test_the_new_export_layout_with_reason_columns_source_and_evidence_is_read(a
     states = _states(app)
     assert [r.value for r in states["A.5.1.1"].reasons] == ["legal", "risk"]
     assert states["A.5.1.2"].justification == "Covered by A.5.1.1."
+
+
+def test_titles_of_other_controls_are_flagged_as_shifted_rows(app, runner, tmp_path):
+    rows = [["ID", "Control", "Applicable"],
+            ["A.5.1.1", "Review of the policies for information security", "Yes"],
+            ["A.5.1.2", "Policies for information security", "Yes"],
+            ["A.6.1.1", "Information security roles and responsibilities", "Yes"]]
+    summary = _summary(runner, make_xlsx(tmp_path / "shifted.xlsx", {"SoA": rows}))
+    shifted = [w for w in summary["warnings"] if "may be shifted" in w]
+    assert len(shifted) == 2 and "is the title of A.5.1.2, not of A.5.1.1" in shifted[0]
+
+
+def test_titles_in_another_language_give_one_summary_warning(app, runner, tmp_path):
+    with app.app_context():
+        items = _controls_2013()
+    rows = [["Nr.", "Maatregel", "Van toepassing"]] + [
+        [i.control_id, f"Nederlandse titel {n}", "Ja"] for n, i in enumerate(items)]
+    summary = _summary(runner, make_xlsx(tmp_path / "nl.xlsx", {"SoA": rows}))
+    assert summary["matched"] == 114 and summary["applicable"] == 114
+    assert summary["warnings"] == ["114 of 114 titles do not match the catalog's (another "
+                                   "language or the organisation's own wording?); the ids "
+                                   "were used, the titles not checked."]
+
+
+def test_planning_an_import_runs_a_flat_number_of_queries(app, count_queries, tmp_path):
+    from soa.importer import plan_import
+
+    with app.app_context():
+        items = _controls_2013()
+    counts = []
+    for size in (5, 114):
+        rows = [["ID", "Applicable", "Owner"]] + [[i.control_id, "Yes", "Nobody Here"]
+                                                  for i in items[:size]]
+        path = make_xlsx(tmp_path / f"{size}.xlsx", {"SoA": rows})
+        with app.app_context(), count_queries() as statements:
+            assert len(plan_import(str(path)).updates) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
