@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from tests.test_browser import LEAD, browser, demo, flash, sign_in, upload_import
+from tests.test_browser import AXE, AXE_RUN, LEAD, browser, demo, flash, sign_in, upload_import
 
 __all__ = ["browser", "demo"]  # fixtures shared with the other journeys
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,3 +55,28 @@ def test_the_lead_maps_an_unknown_column_and_word_then_applies(browser, demo):
     assert demo.query("SELECT name FROM soa_import_mappings") == [("Spanish workbooks",)]
     assert demo.files_under("imports") == []
     page.context.close()
+
+
+def test_the_mapping_step_works_without_javascript_and_passes_axe(browser, demo):
+    page = sign_in(browser, demo, LEAD, java_script_enabled=False)
+    page.goto("/soa/import")
+    upload_import(page, "sin-js.xlsx", spanish_workbook())
+    page.get_by_label("Field of column C").select_option("applicability")
+    page.get_by_role("button", name="Preview again").click()
+    page.get_by_label("What 'Sí' means (Applicable)").select_option("applicable")
+    page.get_by_role("button", name="Preview again").click()
+    expect(page.locator("main")).to_contain_text("2 controls recognised (1 applicable, 1 not "
+                                                 "applicable)")
+    page.get_by_role("button", name="Cancel").click()
+    expect(flash(page)).to_contain_text("cancelled")
+    page.context.close()
+
+    checked = sign_in(browser, demo, LEAD, bypass_csp=True)
+    checked.goto("/soa/import")
+    upload_import(checked, "axe.xlsx", spanish_workbook())
+    checked.add_script_tag(path=str(AXE))
+    found = checked.evaluate(AXE_RUN)
+    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+    checked.get_by_role("button", name="Cancel").click()
+    checked.context.close()
+    assert demo.files_under("imports") == []
