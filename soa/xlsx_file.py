@@ -224,6 +224,16 @@ def _check_bounds(what: str, col: int, row: int) -> None:
 
 def load_sheets(path: str, scans: dict[str, SheetScan]) -> dict[str, list[list[Cell]]]:
     """Read the measured sheets in read-only mode, each merged range filled with its value."""
+    try:
+        return _load(path, scans)
+    except ImportRefused:
+        raise
+    except Exception as error:  # openpyxl's many ways of saying a part is malformed
+        raise ImportRefused(f"The workbook could not be read ({type(error).__name__}: "
+                            f"{error}).") from error
+
+
+def _load(path: str, scans: dict[str, SheetScan]) -> dict[str, list[list[Cell]]]:
     from openpyxl import load_workbook
 
     with warnings.catch_warnings():
@@ -232,9 +242,9 @@ def load_sheets(path: str, scans: dict[str, SheetScan]) -> dict[str, list[list[C
     try:
         sheets = {}
         for name, scan in scans.items():
-            sheet = book[name]
-            if not scan.rows:
-                sheets[name] = []
+            sheet = book[name] if name in book.sheetnames else None
+            if not scan.rows or not hasattr(sheet, "iter_rows"):
+                sheets[name] = []  # empty, or a chart sheet
                 continue
             rows = []
             for row in sheet.iter_rows(min_row=1, max_row=scan.max_row or None,
