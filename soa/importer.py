@@ -112,6 +112,8 @@ def plan_from_grid(grid: GridResult, options: Options, names: list[str]) -> Impo
     for found in grid.rows:
         values = _model_values(found, owners, grid.warnings)
         plan.decided.update(_decided(values))
+        if found.control_id in current:
+            _keep_notes(values, current[found.control_id].notes)
         plan.updates.append((found.control_id, values))
         if found.control_id in current:
             plan.changes.extend(_changes(found.control_id, current[found.control_id], values,
@@ -164,6 +166,16 @@ def _model_values(found, owners: dict[str, User], warnings: list[str]) -> dict:
     if notes:
         values["notes"] = "\n".join(notes)
     return values
+
+
+def _keep_notes(values: dict, existing: str) -> None:
+    """Notes already in the tracker are kept: the workbook's are added once, below them."""
+    if "notes" not in values or not existing:
+        return
+    if values["notes"] in existing:
+        values.pop("notes")
+    else:
+        values["notes"] = f"{existing.rstrip()}\n{values['notes']}"
 
 
 def _decided(values: dict) -> dict[str, int]:

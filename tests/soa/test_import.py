@@ -343,3 +343,22 @@ def test_planning_an_import_runs_a_flat_number_of_queries(app, count_queries, tm
             assert len(plan_import(str(path)).updates) == size
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_notes_in_the_tracker_are_kept_and_the_workbook_notes_added_once(app, runner,
+                                                                         tmp_path):
+    from controls.api import apply_decision
+
+    with app.app_context():
+        apply_decision("2013", "A.5.1.1", {"notes": "Written in the tracker."}, None,
+                       audit_actor="system:test")
+        db.session.commit()
+    path = make_xlsx(tmp_path / "notes.xlsx", {"SoA": [
+        ["ID", "Applicable", "Evidence reference", "Remarks"],
+        ["A.5.1.1", "Yes", "POL-001", "Reviewed in March"]]})
+    assert _import(runner, path).exit_code == 0
+    expected = "Written in the tracker.\nEvidence reference: POL-001\nReviewed in March"
+    assert _states(app)["A.5.1.1"].notes == expected
+    assert _summary(runner, path)["changes"] == 0  # a second import adds nothing
+    assert _import(runner, path).exit_code == 0
+    assert _states(app)["A.5.1.1"].notes == expected
