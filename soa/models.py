@@ -42,3 +42,17 @@ class SoaVersion(db.Model):
 
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id], lazy="raise")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id], lazy="raise")
+
+
+class ImportMapping(db.Model):
+    """A named way of reading someone's SoA workbook: sheet, header row, columns, words."""
+
+    __tablename__ = "soa_import_mappings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    # Options.to_dict(): {"sheet", "header_row", "assign": [[field, column]], "values"}
+    settings: Mapped[dict] = mapped_column(db.JSON, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
