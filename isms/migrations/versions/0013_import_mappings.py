@@ -1,7 +1,7 @@
 """soa import mappings: named ways of reading someone's SoA workbook
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-27 10:30:00
 """
 import sqlalchemy as sa
