@@ -48,6 +48,7 @@ from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import (
@@ -95,6 +96,8 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "drain",
+    "enqueue",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -112,11 +115,13 @@ __all__ = [
     "may_see",
     "pick_arg",
     "public",
+    "queue_backend",
     "record_event",
     "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_task",
     "render_error",
     "revoke_calendar_token",
     "safe_text",

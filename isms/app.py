@@ -40,11 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
+    import connectors
     import controls
     import evidence
     import management
 
-    for feature in (evidence, management, controls):
+    for feature in (evidence, connectors, management, controls):
         feature.init_app(app)
 
 

@@ -1,6 +1,6 @@
 """Logging checks: CloudTrail, AWS Config recording and VPC flow logs."""
 
-from evidence.collectors.aws.base import Probe, Result, Verdict, verdict_of
+from connectors.aws.collectors.base import Probe, Result, Verdict, verdict_of
 
 
 def _trails(probe: Probe) -> list[dict]:

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from evidence.collectors.aws.base import Probe, Result, Verdict, client_error_code, verdict_of
+from connectors.aws.collectors.base import Probe, Result, Verdict, client_error_code, verdict_of
 
 MIN_PASSWORD_LENGTH = 14
 MAX_KEY_AGE = timedelta(days=90)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from evidence.collectors.aws.base import (
+from connectors.aws.collectors.base import (
     Check,
     Probe,
     Result,
@@ -13,7 +13,7 @@ from evidence.collectors.aws.base import (
     retry_config,
     run_check,
 )
-from evidence.collectors.aws.registry import CHECKS
+from connectors.aws.collectors.registry import CHECKS
 
 SESSION_NAME = "isms-evidence-collector"
 
@@ -28,6 +28,9 @@ class Target:
     role_arn: str = ""
     external_id: str = ""
     endpoint_url: str = ""
+    # A second role assumed from the first session (an organization's member account).
+    member_role_arn: str = ""
+    member_external_id: str = ""
 
 
 class AccountError(RuntimeError):
@@ -38,13 +41,22 @@ def open_session(target: Target):
     """Return a session from the default chain or a profile, through AssumeRole if asked."""
     import boto3  # imported on use: app start-up stays light
 
-    base = boto3.Session(profile_name=target.profile or None, region_name=target.regions[0])
-    if not target.role_arn:
-        return base
-    args = {"RoleArn": target.role_arn, "RoleSessionName": SESSION_NAME}
-    if target.external_id:
-        args["ExternalId"] = target.external_id
-    sts = base.client("sts", endpoint_url=target.endpoint_url or None, config=retry_config())
+    session = boto3.Session(profile_name=target.profile or None, region_name=target.regions[0])
+    for role_arn, external_id in ((target.role_arn, target.external_id),
+                                  (target.member_role_arn, target.member_external_id)):
+        if role_arn:
+            session = assume(session, role_arn, external_id, target)
+    return session
+
+
+def assume(session, role_arn: str, external_id: str, target: Target):
+    """Return a session on the role, assumed from the given session."""
+    import boto3
+
+    args = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+    if external_id:
+        args["ExternalId"] = external_id
+    sts = session.client("sts", endpoint_url=target.endpoint_url or None, config=retry_config())
     credentials = sts.assume_role(**args)["Credentials"]
     return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
                          aws_secret_access_key=credentials["SecretAccessKey"],

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from evidence.collectors.aws import iam
-from evidence.collectors.aws.base import Verdict
+from connectors.aws.collectors import iam
+from connectors.aws.collectors.base import Verdict
 
-RECORDED = json.loads((Path(__file__).parent / "data" / "aws" / "recorded.json").read_text())
+RECORDED = json.loads((Path(__file__).parents[1] / "data" / "aws" / "recorded.json").read_text())
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 

@@ -1,6 +1,6 @@
 """EC2, EBS and KMS checks: default and volume encryption, security groups, key rotation."""
 
-from evidence.collectors.aws.base import Probe, Result, verdict_of
+from connectors.aws.collectors.base import Probe, Result, verdict_of
 
 ADMIN_PORTS = (22, 3389)
 

@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from evidence.collectors.aws.base import Probe, Result, Verdict, canonical_json, run_check
-from evidence.collectors.aws.registry import BY_ID, CHECKS
+from connectors.aws.collectors.base import Probe, Result, Verdict, canonical_json, run_check
+from connectors.aws.collectors.registry import BY_ID, CHECKS
 from tests.aws_helpers import REGION, Account
 from tests.aws_setups import RECORDED_ONLY, SETUPS
 
 # These never touch the database, so CI runs them once (on SQLite), not on both databases.
 pytestmark = pytest.mark.slow
 
-DOCS = (Path(__file__).parent.parent / "docs" / "aws.md").read_text()
+DOCS = (Path(__file__).parents[2] / "docs" / "aws.md").read_text()
 # API operations whose IAM action has another name.
 ACTION_NAMES = {"s3:ListBuckets": "s3:ListAllMyBuckets",
                 "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",

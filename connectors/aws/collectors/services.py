@@ -2,7 +2,7 @@
 
 from botocore.exceptions import ClientError
 
-from evidence.collectors.aws.base import Probe, Result, Verdict, client_error_code, verdict_of
+from connectors.aws.collectors.base import Probe, Result, Verdict, client_error_code, verdict_of
 
 MIN_RETENTION_DAYS = 35
 

@@ -4,8 +4,8 @@ Control ids follow the `aws_evidence` column of the AWS responsibility catalog a
 mapping from 2013 to 2022.
 """
 
-from evidence.collectors.aws import compute, iam, logging, s3, services
-from evidence.collectors.aws.base import Check
+from connectors.aws.collectors import compute, iam, s3, services, trails
+from connectors.aws.collectors.base import Check
 
 CHECKS: tuple[Check, ...] = (
     Check("iam-password-policy", "IAM password policy meets the baseline",
@@ -23,15 +23,15 @@ CHECKS: tuple[Check, ...] = (
     Check("iam-access-keys-rotated", "Access keys are younger than 90 days",
           ("A.9.2.4",), ("A.5.17",), iam.access_keys_rotated),
     Check("cloudtrail-multi-region", "A multi-region CloudTrail trail is logging",
-          ("A.12.4.1", "A.12.4.3"), ("A.8.15",), logging.trail_multi_region_logging),
+          ("A.12.4.1", "A.12.4.3"), ("A.8.15",), trails.trail_multi_region_logging),
     Check("cloudtrail-log-validation", "CloudTrail validates its log files",
-          ("A.12.4.2", "A.16.1.7"), ("A.8.15", "A.5.28"), logging.trail_log_validation),
+          ("A.12.4.2", "A.16.1.7"), ("A.8.15", "A.5.28"), trails.trail_log_validation),
     Check("cloudtrail-encrypted", "CloudTrail logs are encrypted with KMS",
-          ("A.12.4.2",), ("A.8.15",), logging.trail_encrypted),
+          ("A.12.4.2",), ("A.8.15",), trails.trail_encrypted),
     Check("config-recording", "AWS Config records resource changes",
-          ("A.8.1.1", "A.12.1.2"), ("A.5.9", "A.8.32"), logging.config_recording),
+          ("A.8.1.1", "A.12.1.2"), ("A.5.9", "A.8.32"), trails.config_recording),
     Check("vpc-flow-logs", "Every VPC has flow logs",
-          ("A.12.4.1", "A.13.1.1"), ("A.8.15", "A.8.20"), logging.vpc_flow_logs),
+          ("A.12.4.1", "A.13.1.1"), ("A.8.15", "A.8.20"), trails.vpc_flow_logs),
     Check("s3-public-access-blocked", "S3 buckets block public access",
           ("A.8.2.3", "A.9.4.1"), ("A.5.10", "A.8.3"), s3.public_access_blocked),
     Check("s3-default-encryption-kms", "S3 buckets encrypt with KMS by default",
@@ -81,3 +81,19 @@ def controls_of(check_id: str, edition: str) -> tuple[str, ...]:
     if check is None:
         return ()
     return check.controls_2013 if edition == "2013" else check.controls_2022
+
+
+# Checks read region by region: each account x region job runs these for its own region. The
+# others are account-wide (IAM, S3, CloudTrail) and run once, in the account's first region.
+REGIONAL = frozenset({
+    "config-recording", "vpc-flow-logs", "ebs-encryption-by-default", "ebs-volumes-encrypted",
+    "ec2-admin-ports-restricted", "ec2-default-security-group-closed", "kms-key-rotation",
+    "kms-no-pending-deletion", "guardduty-enabled", "securityhub-enabled",
+    "rds-storage-encrypted", "rds-backups", "rds-not-public", "rds-multi-az", "backup-plan"})
+# Checks that pass when any region passes (one good backup plan covers the account).
+ANY_REGION = frozenset({"backup-plan"})
+
+
+def checks_for(is_primary: bool) -> tuple[Check, ...]:
+    """Return the checks one account x region job runs: regional ones, plus the rest first."""
+    return tuple(c for c in CHECKS if c.id in REGIONAL or is_primary)

@@ -4,7 +4,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from evidence.collectors.aws.base import Probe, Result, client_error_code, verdict_of
+from connectors.aws.collectors.base import Probe, Result, client_error_code, verdict_of
 
 BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                "RestrictPublicBuckets")

@@ -5,9 +5,10 @@ import logging
 
 from sqlalchemy import func, select, text
 
-from evidence.aws_models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
-from evidence.aws_services import ConnectionValues, collect, save_connection
-from evidence.collectors.aws.registry import BY_ID, CHECKS
+from connectors.aws.collectors.registry import BY_ID, CHECKS
+from connectors.aws.models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
+from connectors.aws.runs import collect
+from connectors.aws.services import ConnectionValues, save_connection
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.auth.models import Role
 from isms.db import db
