@@ -58,6 +58,7 @@ from isms.org import (
     get_organisation,
     local_now,
 )
+from isms.pause import pause_in_job
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
@@ -113,6 +114,7 @@ __all__ = [
     "local_today",
     "mail_domain",
     "may_see",
+    "pause_in_job",
     "pick_arg",
     "public",
     "queue_backend",

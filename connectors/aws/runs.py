@@ -30,7 +30,7 @@ from connectors.aws.models import (
 )
 from connectors.aws.services import target_of
 from evidence.api import store_file_evidence
-from isms.api import db, enqueue, local_today, record_event, utcnow
+from isms.api import db, enqueue, local_today, pause_in_job, record_event, utcnow
 
 log = logging.getLogger("isms.aws")
 ACTOR = "system:aws-collect"
@@ -132,6 +132,7 @@ def _read_slice(piece: AwsRunSlice) -> None:
                                  "data": result.data}
             piece.checks_done += 1
             db.session.commit()
+            pause_in_job(TASK)  # test only: a worker may be killed here, mid-job
     save_slice(piece, results)
 
 
