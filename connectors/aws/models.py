@@ -153,3 +153,21 @@ class AwsCheck(db.Model):
     last_result: Mapped[AwsCheckResult | None] = relationship(lazy="raise")
 
     __table_args__ = (UniqueConstraint("connection_id", "account_id", "check_id"),)
+
+
+class AwsFindingCheck(db.Model):
+    """One tool's check in one account, imported from findings: where its evidence lives."""
+
+    __tablename__ = "aws_finding_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # prowler-ocsf or asff
+    check_id: Mapped[str] = mapped_column(String(256), nullable=False)
+    account_id: Mapped[str] = mapped_column(String(12), nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    # fail when any finding failed, else pass, else what was found (manual, warning ...).
+    verdict: Mapped[str] = mapped_column(String(16), nullable=False)
+    evidence_item_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("source", "check_id", "account_id"),)

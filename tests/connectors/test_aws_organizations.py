@@ -132,13 +132,12 @@ def _stop(workers: list[subprocess.Popen]) -> None:
 
 def _pg_env(tmp_path, aws_endpoint, scratch_postgres_url, **settings) -> dict:
     return _env(tmp_path, aws_endpoint, ISMS_DATABASE_URL=scratch_postgres_url,
-                ISMS_QUEUE="postgres", ISMS_WORKER_HEARTBEAT="1",
-                ISMS_WORKER_STALLED_AFTER="4", **settings)
+                ISMS_QUEUE="postgres", ISMS_WORKER_HEARTBEAT="1", **settings)
 
 
 def test_three_workers_on_postgresql_run_each_account_and_region_job_exactly_once(
         tmp_path, aws_endpoint, organization, scratch_postgres_url):
-    env = _pg_env(tmp_path, aws_endpoint, scratch_postgres_url)
+    env = _pg_env(tmp_path, aws_endpoint, scratch_postgres_url, ISMS_WORKER_STALLED_AFTER="30")
     _prepare(env)
     workers = _workers(env, 3, tmp_path)
     try:
@@ -160,7 +159,7 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_the_run_completes(
         tmp_path, aws_endpoint, organization, scratch_postgres_url):
     members = organization["members"]
     env = _pg_env(tmp_path, aws_endpoint, scratch_postgres_url,
-                  ISMS_TEST_PAUSE_AT="aws.collect_slice")
+                  ISMS_WORKER_STALLED_AFTER="8", ISMS_TEST_PAUSE_AT="aws.collect_slice")
     _prepare(env, "--include", ",".join(members[:3]))
     workers = _workers(env, 3, tmp_path)
     collect = subprocess.Popen([ISMS, "aws", "collect", "--json"], env=env,

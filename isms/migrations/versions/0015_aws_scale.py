@@ -87,6 +87,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_aws_run_slices_run_account_id'), ['run_account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_aws_run_slices_run_id'), ['run_id'], unique=False)
 
+    op.create_table('aws_finding_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('check_id', sa.String(length=256), nullable=False),
+    sa.Column('account_id', sa.String(length=12), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('verdict', sa.String(length=16), nullable=False),
+    sa.Column('evidence_item_id', sa.Integer(), nullable=True),
+    sa.Column('imported_at', isms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['evidence_item_id'], ['evidence_items.id'], name=op.f('fk_aws_finding_checks_evidence_item_id_evidence_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aws_finding_checks')),
+    sa.UniqueConstraint('source', 'check_id', 'account_id', name=op.f('uq_aws_finding_checks_source_check_id_account_id'))
+    )
+
     if op.get_bind().dialect.name == 'postgresql':
         _create_queue_schema()
 
@@ -98,13 +112,14 @@ def _create_queue_schema():
     bind = op.get_bind()
     bind.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS procrastinate")
     bind.exec_driver_sql("SET LOCAL search_path TO procrastinate")
-    bind.exec_driver_sql(SchemaManager.get_schema())
+    bind.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
     bind.exec_driver_sql("SET LOCAL search_path TO DEFAULT")
 
 
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP SCHEMA IF EXISTS procrastinate CASCADE")
+    op.drop_table('aws_finding_checks')
     with op.batch_alter_table('aws_run_slices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_aws_run_slices_run_id'))
         batch_op.drop_index(batch_op.f('ix_aws_run_slices_run_account_id'))
