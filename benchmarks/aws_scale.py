@@ -93,10 +93,11 @@ def measure(endpoint: str, regions: str, workers: int, pg_server: str) -> dict:
     url, drop = _database(pg_server)
     instance = tempfile.mkdtemp(prefix="isms-bench-aws-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISMS_")}
-    env.update(ISMS_DATABASE_URL=url, ISMS_INSTANCE_PATH=instance, ISMS_SECRET_KEY="bench",
-               ISMS_QUEUE="postgres", ISMS_AWS_ENDPOINT_URL=endpoint,
-               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
+    # moto accepts any credentials; these are throwaway values, not secrets.
+    env.update({"ISMS_DATABASE_URL": url, "ISMS_INSTANCE_PATH": instance,
+                "ISMS_SECRET_KEY": "bench-only", "ISMS_QUEUE": "postgres",
+                "ISMS_AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"})
     processes = []
     try:
         _isms(env, "init")

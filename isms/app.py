@@ -44,8 +44,9 @@ def _register_features(app: Flask) -> None:
     import controls
     import evidence
     import management
+    import soa
 
-    for feature in (evidence, connectors, management, controls):
+    for feature in (evidence, connectors, management, controls, soa):
         feature.init_app(app)
 
 

@@ -79,3 +79,17 @@ def test_connectors_sit_between_management_and_evidence(tmp_path):
         "evidence/services.py:1: evidence must not import connectors (wrong way) "
         "(connectors.api.failing_checks)",
     ]
+
+
+def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
+    root = _plant(tmp_path, {
+        "controls/__init__.py": "",
+        "controls/views.py": "from soa.api import issued_versions\n",
+        "soa/__init__.py": "",
+        "soa/views.py": "from controls.api import list_decisions\nfrom controls import models\n",
+    })
+    assert find_violations(root) == [
+        "soa/views.py:2: soa may use controls only through controls.api (controls.models)",
+        "controls/views.py:1: controls must not import soa (wrong way) "
+        "(soa.api.issued_versions)",
+    ]
