@@ -26,7 +26,8 @@ def test_run_now_starts_a_run_and_the_page_shows_it_complete(browser, aws_endpoi
         page.goto("/aws")
         expect(page.get_by_text("Last run: never")).to_be_visible()
 
-        page.get_by_role("button", name="Test connection").click()
+        # Each answer is a real call to moto: on a busy machine the page takes a while.
+        page.get_by_role("button", name="Test connection").click(timeout=180_000)
         expect(page.get_by_role("heading", name="Test of prod")).to_be_visible()
         identity = page.get_by_role("row").filter(has_text="STS identity")
         expect(identity).to_contain_text("reachable")
@@ -34,7 +35,7 @@ def test_run_now_starts_a_run_and_the_page_shows_it_complete(browser, aws_endpoi
         expect(page.get_by_role("row").filter(has_text="S3")).to_contain_text("reachable")
 
         page.goto("/aws")
-        page.get_by_role("button", name="Run now").click()
+        page.get_by_role("button", name="Run now").click(timeout=180_000)
         expect(page.get_by_role("heading", name="Collection of prod")).to_be_visible()
         expect(page.get_by_text("Finished")).to_be_visible(timeout=180_000)
         expect(page.locator("main")).to_contain_text("Accounts: 1 of 1")

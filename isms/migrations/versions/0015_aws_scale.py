@@ -35,9 +35,9 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('account_id', sa.String(length=12), server_default='',
                                           nullable=False))
-        # Every existing row belongs to its connection's single account.
-        op.execute(f"UPDATE {table} SET account_id = (SELECT account_id FROM aws_connections "
-                   f"WHERE aws_connections.id = {table}.connection_id)")
+        # Every existing row belongs to its connection's single account (fixed table names).
+        op.execute(f"UPDATE {table} SET account_id = (SELECT account_id "  # nosec B608
+                   f"FROM aws_connections WHERE aws_connections.id = {table}.connection_id)")
     with op.batch_alter_table('aws_check_results', schema=None) as batch_op:
         batch_op.drop_index('ix_aws_check_results_check')
         batch_op.create_index('ix_aws_check_results_check',
