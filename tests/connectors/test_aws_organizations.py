@@ -110,11 +110,13 @@ def _query(url: str, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-def _workers(env: dict, count: int, log_dir: Path) -> list[subprocess.Popen]:
+def _workers(env: dict, count: int, log_dir: Path,
+             concurrency: int = 2) -> list[subprocess.Popen]:
     workers = []
     for number in range(count):
         log = open(log_dir / f"worker-{number}.log", "w")  # noqa: SIM115 (closed with the process)
-        workers.append(subprocess.Popen([ISMS, "worker", "--concurrency", "2"], env=env,
+        workers.append(subprocess.Popen([ISMS, "worker", "--concurrency", str(concurrency)],
+                                        env=env,
                                         stdout=log, stderr=subprocess.STDOUT))
     return workers
 
@@ -161,7 +163,8 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_the_run_completes(
     env = _pg_env(tmp_path, aws_endpoint, scratch_postgres_url,
                   ISMS_WORKER_STALLED_AFTER="8", ISMS_TEST_PAUSE_AT="aws.collect_slice")
     _prepare(env, "--include", ",".join(members[:3]))
-    workers = _workers(env, 3, tmp_path)
+    # One job at a time per worker: the killed one holds exactly the paused job.
+    workers = _workers(env, 3, tmp_path, concurrency=1)
     collect = subprocess.Popen([ISMS, "aws", "collect", "--json"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
