@@ -49,3 +49,20 @@ def test_running_the_demo_twice_adds_no_second_connection(app, runner):
     with app.app_context():
         assert db.session.scalar(select(func.count(AwsConnection.id))) == 1
         assert db.session.scalar(select(func.count(AwsRun.id))) == 2
+
+
+def test_the_dashboard_tile_and_the_digest_show_the_demo_checks(app, client, runner):
+    from controls.digest import collect_digests
+    from isms.api import local_today
+    from isms.auth.models import User
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    _sign_in(client, "lead@cloudar.example", "isms-demo-lead")
+    board = client.get("/").get_data(as_text=True)
+    tile = board[board.index('id="aws-tile"'):]
+    assert "<strong>3</strong> failing" in tile[:800] and "<strong>1</strong> account" in tile
+    with app.app_context():
+        owner = db.session.scalars(select(User).filter_by(email="cloud@cloudar.example")).one()
+        checks = collect_digests("2013", local_today())[owner.id].aws_checks
+        assert {flag.check_id for flag, _ in checks} == {
+            "iam-root-mfa", "s3-versioning", "ec2-admin-ports-restricted"}
