@@ -74,7 +74,8 @@ def index():
     """List the edition's controls with filters and pages."""
     org = get_organisation()
     edition = get_edition(org.edition)
-    filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups])
+    filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups],
+                                       edition.sources)
     per_page = request.args.get("per_page", type=int)
     visible = visible_control_ids()  # once, not once per row
     rows = [r for r in list_control_rows(org.edition, filters)

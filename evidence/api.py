@@ -221,6 +221,20 @@ def carry_links(to_edition: str, targets: dict[str, list[str]],
                for item_id, refs in wanted.items())
 
 
+def count_links_to_carry(to_edition: str, targets: dict[str, list[str]]) -> int:
+    """How many links carry_links would add, changing nothing (two queries)."""
+    source_edition = "2013" if to_edition == "2022" else "2022"
+    live = (select(EvidenceLink.item_id, EvidenceLink.control_id)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .where(EvidenceItem.deleted_at.is_(None)))
+    have = set(db.session.execute(live.where(EvidenceLink.edition == to_edition)).all())
+    wanted = {(item_id, target)
+              for item_id, control_id in db.session.execute(
+                  live.where(EvidenceLink.edition == source_edition))
+              for target in targets.get(control_id, [])}
+    return len(wanted - have)
+
+
 @dataclass(frozen=True)
 class PackageEntry:
     control_id: str
@@ -343,6 +357,23 @@ def read_blob(key: str, limit: int) -> str:
         return stream.read(limit).decode("utf-8", errors="replace")
 
 
+def current_evidence_labels(edition: str) -> dict[str, list[str]]:
+    """Return, per control, each live unexpired item as `title (vN, YYYY-MM-DD)`: one query."""
+    today = local_today()
+    found: dict[str, list[str]] = {}
+    for control_id, title, number, collected_on in db.session.execute(
+            select(EvidenceLink.control_id, EvidenceItem.title, EvidenceVersion.number,
+                   EvidenceVersion.collected_on)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+            .where(EvidenceLink.edition == edition, EvidenceItem.deleted_at.is_(None),
+                   EvidenceVersion.purged_at.is_(None),
+                   EvidenceVersion.valid_until.is_(None) | (EvidenceVersion.valid_until >= today))
+            .order_by(EvidenceLink.control_id, EvidenceItem.title, EvidenceItem.id)):
+        found.setdefault(control_id, []).append(f"{title} (v{number}, {collected_on:%Y-%m-%d})")
+    return found
+
+
 def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
     """Return the third-party reports inherited from a provider, with their status."""
     return inherited_reports(provider)
@@ -358,7 +389,9 @@ __all__ = [
     "VersionDetail",
     "VersionRef",
     "count_by_control",
+    "count_links_to_carry",
     "create_evidence",
+    "current_evidence_labels",
     "current_versions_for_control",
     "describe_versions",
     "evidence_register",

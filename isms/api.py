@@ -43,6 +43,13 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
@@ -65,6 +72,7 @@ from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "CONTROL_SETS",
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
@@ -73,6 +81,7 @@ __all__ = [
     "STAFF",
     "BlobStore",
     "CatalogControl",
+    "CatalogError",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -84,6 +93,8 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -129,6 +140,7 @@ __all__ = [
     "safe_text",
     "send_mail",
     "set_auditor_scope",
+    "set_controls",
     "strip_text",
     "token_public",
     "user_for_calendar_token",

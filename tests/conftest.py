@@ -20,6 +20,7 @@ from isms.auth.models import Role
 from isms.auth.scope import set_auditor_scope
 from isms.auth.services import create_user
 from isms.catalog.loader import load_catalog
+from isms.catalog.models import CatalogControl
 from isms.db import db
 from isms.jobqueue import drain
 from isms.org import get_organisation
@@ -88,6 +89,8 @@ def wipe_database() -> None:
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in KEPT_TABLES and table.name not in APPEND_ONLY:
             db.session.execute(delete(table))
+    # The catalog stays, except the controls a test added from other sources (6.1.3 b).
+    db.session.execute(delete(CatalogControl).where(CatalogControl.source != ""))
     if db.engine.dialect.name == "postgresql":
         # TRUNCATE does not fire the row triggers that keep the audit log append-only.
         db.session.execute(text(f"TRUNCATE {', '.join(APPEND_ONLY)}"))

@@ -69,8 +69,10 @@ def objects(app, make_user, monkeypatch):
     from evidence.services import Content, create_item
     from isms.auth.models import User
     from soa.versions import approve, submit
+    from tests.soa_helpers import decide_every_control
 
     lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
+    decide_every_control(app)
     with app.app_context():
         item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
                            content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
