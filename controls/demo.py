@@ -4,6 +4,7 @@ import io
 import zlib
 from datetime import timedelta
 
+from connectors.api import add_demo_connection
 from controls.models import (
     Applicability,
     ImplementationStatus,
@@ -197,6 +198,7 @@ def load_demo(org) -> None:
                           "cloud": users["cloud@cloudar.example"],
                           "people": users["people@cloudar.example"]},
                          DEMO_EDITION, local_today())
+    add_demo_connection(users["cloud@cloudar.example"].id, local_today())
 
 
 def _clause_owner(group: str, users) -> int:

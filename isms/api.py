@@ -55,6 +55,7 @@ from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import (
@@ -64,6 +65,7 @@ from isms.org import (
     get_organisation,
     local_now,
 )
+from isms.pause import pause_in_job
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
@@ -106,6 +108,8 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "drain",
+    "enqueue",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -121,13 +125,16 @@ __all__ = [
     "local_today",
     "mail_domain",
     "may_see",
+    "pause_in_job",
     "pick_arg",
     "public",
+    "queue_backend",
     "record_event",
     "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_task",
     "render_error",
     "revoke_calendar_token",
     "safe_text",

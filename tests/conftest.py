@@ -22,6 +22,7 @@ from isms.auth.services import create_user
 from isms.catalog.loader import load_catalog
 from isms.catalog.models import CatalogControl
 from isms.db import db
+from isms.jobqueue import drain
 from isms.org import get_organisation
 from isms.setup import initialise
 
@@ -44,6 +45,8 @@ def base_config(database_url: str, instance: str) -> dict:
         "ISMS_TIMEZONE": "Europe/Brussels",
         # Hashing is real but cheap, so hundreds of logins stay fast.
         "ISMS_PASSWORD_HASH": "pbkdf2:sha256:1000",
+        # Jobs run in the process's own pool unless a test starts `isms worker` processes.
+        "ISMS_QUEUE": "threads",
     }
 
 
@@ -144,6 +147,7 @@ def app(migrated_url, tmp_path, request):
         initialise(edition, "Test organisation")
         db.session.commit()
     yield app
+    drain(app, timeout=120)  # jobs a test queued finish before their rows go
     with app.app_context():
         wipe_database()
         db.engine.dispose()
