@@ -40,13 +40,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
+    import connectors
     import controls
     import coverage
     import evidence
     import management
     import soa
 
-    for feature in (evidence, management, controls, coverage, soa):
+    for feature in (evidence, connectors, management, controls, coverage, soa):
         feature.init_app(app)
 
 

@@ -29,6 +29,13 @@ class Organisation(db.Model):
     soa_frameworks: Mapped[str] = mapped_column(String(200), nullable=False, default="",
                                                 server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Document control of the Statement of Applicability (its Cover sheet and issued versions).
+    soa_document_id: Mapped[str] = mapped_column(String(60), nullable=False, default="ISMS-SOA",
+                                                 server_default="ISMS-SOA")
+    soa_classification: Mapped[str] = mapped_column(String(60), nullable=False,
+                                                    default="Internal", server_default="Internal")
+    soa_review_months: Mapped[int] = mapped_column(Integer, nullable=False, default=12,
+                                                   server_default="12")
 
     @property
     def soa_framework_codes(self) -> list[str]:

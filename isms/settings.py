@@ -2,8 +2,15 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from isms.audit import changes, record_event
@@ -15,6 +22,7 @@ from isms.forms import choices, form_status, strip_text
 from isms.org import get_organisation, is_valid_timezone
 
 bp = Blueprint("settings", __name__)
+DOCUMENT_FIELDS = ("soa_document_id", "soa_classification", "soa_review_months")
 
 
 class OrganisationForm(FlaskForm):
@@ -32,6 +40,18 @@ class OrganisationForm(FlaskForm):
         "Admins and leads must sign in with a second factor",
         description="Those without an authenticator app are asked to set one up at their "
                     "next request.")
+
+    soa_document_id = StringField(
+        "SoA document ID", validators=[Optional(), Length(max=60), Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+            message="Use letters, digits, dots, dashes or slashes, e.g. ISMS-SOA.")],
+        filters=[strip_text], description="Printed on the SoA's Cover and every page header.")
+    soa_classification = StringField(
+        "SoA classification", validators=[Optional(), Length(max=60)], filters=[strip_text],
+        description="e.g. Internal, Confidential.")
+    soa_review_months = IntegerField(
+        "SoA review period (months)", validators=[Optional(), NumberRange(1, 36)],
+        description="The next review date of an issued version is its issue date plus this.")
 
     coverage_sheets = SelectMultipleField(
         "Coverage sheets in the SoA workbook",
@@ -59,6 +79,9 @@ def organisation():
         before = _audited(org)
         chosen = form.coverage_sheets.data
         del form.coverage_sheets  # stored as one text of codes, in the packaged order
+        for name in DOCUMENT_FIELDS:  # left empty (or not sent): keep what is set
+            if getattr(form, name).data in (None, ""):
+                getattr(form, name).data = getattr(org, name)
         form.populate_obj(org)
         org.soa_frameworks = ",".join(c for c, _ in framework_codes() if c in chosen)
         old, new = changes(before, _audited(org))
@@ -73,4 +96,6 @@ def organisation():
 
 def _audited(org) -> dict:
     return {"name": org.name, "scope": org.scope, "timezone": org.timezone,
-            "require_totp": org.require_totp, "soa_frameworks": org.soa_frameworks}
+            "require_totp": org.require_totp, "soa_document_id": org.soa_document_id,
+            "soa_classification": org.soa_classification,
+            "soa_review_months": org.soa_review_months, "soa_frameworks": org.soa_frameworks}

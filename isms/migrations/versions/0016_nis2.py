@@ -2,7 +2,7 @@
 snapshots for the digest, and the SoA's coverage sheets setting
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-27 10:01:44.207111
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import isms.db
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
