@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from isms.auth.models import Role
 from tests.coverage.helpers import PATCH_CONTROLS, add_evidence, coverage_json, decide
+from tests.soa_helpers import decide_every_control
 
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
@@ -175,6 +176,7 @@ def test_an_issued_soa_keeps_the_nis2_sheet_of_its_day_on_its_edition(app, clien
     login(lead)
     client.post("/settings", data={"name": "Cloudar", "scope": "",
                                    "timezone": "Europe/Brussels", "coverage_sheets": "nis2"})
+    decide_every_control(app)  # the readiness gate wants every control decided
     assert client.post("/soa/submit", data={"change_summary": "First"}).status_code == 302
     client.post("/logout")
     login(admin)
