@@ -4,6 +4,7 @@ Decisions leave this package as frozen `Decision` values; changes come back in t
 `apply_decision` and `create_decisions`, which audit them like the edit form does.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,8 @@ from isms.api import User, db, record_event
 __all__ = [
     "Applicability",
     "Decision",
+    "DigestProvider",
+    "DigestSection",
     "ImplementationStatus",
     "InclusionReason",
     "Responsibility",
@@ -43,6 +46,7 @@ __all__ = [
     "get_decision",
     "has_decisions",
     "list_decisions",
+    "register_digest_section",
 ]
 
 
@@ -136,3 +140,20 @@ def _state(edition: str, control_id: str) -> ControlState | None:
         select(ControlState).where(ControlState.edition == edition,
                                    ControlState.control_id == control_id)
         .options(joinedload(ControlState.owner))).one_or_none()
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """A few lines a package further up adds to one person's daily digest."""
+
+    title: str
+    lines: tuple[str, ...]
+    link: str = ""  # a path on this site, such as /frameworks/nis2
+
+
+DigestProvider = Callable[[str, date], dict[int, list[DigestSection]]]
+
+
+def register_digest_section(app, provider: DigestProvider) -> None:
+    """Add a provider, called with (edition, local date), of digest sections per user id."""
+    app.extensions.setdefault("controls.digest_sections", []).append(provider)

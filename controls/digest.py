@@ -40,12 +40,13 @@ class DigestItems:
     evidence: list = field(default_factory=list)
     requests: list = field(default_factory=list)
     actions: list = field(default_factory=list)  # overdue management system actions
+    sections: list = field(default_factory=list)  # api.DigestSection from packages above
     aws_checks: list = field(default_factory=list)  # (failing check, its control ids)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions or self.aws_checks)
+                    or self.actions or self.aws_checks or self.sections)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -75,6 +76,9 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
     for owner_id, actions in overdue_actions_by_owner(today).items():
         digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
     _add_failing_aws_checks(digests, edition, rows)
+    for provider in current_app.extensions.get("controls.digest_sections", []):
+        for user_id, sections in provider(edition, today).items():
+            digests.setdefault(user_id, DigestItems()).sections.extend(sections)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
@@ -105,6 +109,7 @@ def digest_job(now: datetime) -> None:
     org = get_organisation()
     today = local_date_of(now, org.timezone)
     digests = collect_digests(org.edition, today)
+    db.session.commit()  # what the sections' providers remembered for the next digest
     if not digests:
         return
     users = db.session.scalars(select(User).where(User.id.in_(list(digests)),
@@ -148,7 +153,8 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
     if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
-             + len(items.requests) + len(items.actions))
+             + len(items.requests) + len(items.actions)
+             + sum(len(s.lines) for s in items.sections))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",
               render_template("controls/email/digest.txt", **context),

@@ -72,6 +72,33 @@ def summaries_by_control(edition: str, control_ids) -> dict[str, list[EvidenceSu
     return found
 
 
+def latest_for_controls(edition: str, control_ids,
+                        limit: int = 10) -> dict[str, tuple[list[EvidenceSummary], int]]:
+    """Return each control's newest `limit` live items and its number of them (two queries)."""
+    ids = list(dict.fromkeys(control_ids))
+    if not ids:
+        return {}
+    live = (EvidenceLink.edition == edition, EvidenceLink.control_id.in_(ids),
+            EvidenceItem.deleted_at.is_(None))
+    ranked = (select(EvidenceLink.control_id, EvidenceLink.item_id, func.row_number().over(
+        partition_by=EvidenceLink.control_id, order_by=EvidenceLink.item_id.desc()).label("rank"))
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id).where(*live)
+        .subquery("ranked"))
+    rows = db.session.execute(
+        select(ranked.c.control_id, EvidenceItem)
+        .join(EvidenceItem, EvidenceItem.id == ranked.c.item_id).where(ranked.c.rank <= limit)
+        .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
+        .order_by(ranked.c.control_id, ranked.c.rank)).all()
+    totals = dict(db.session.execute(
+        select(EvidenceLink.control_id, func.count(EvidenceLink.item_id))
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id).where(*live)
+        .group_by(EvidenceLink.control_id)).all())
+    today, found = local_today(), {cid: [] for cid in ids}
+    for control_id, item in rows:
+        found[control_id].append(_summary(item, today))
+    return {cid: (found[cid], totals.get(cid, 0)) for cid in ids}
+
+
 def summaries_for_items(item_ids) -> dict[int, EvidenceSummary]:
     """Return a summary of each live item among the ids, in one query."""
     ids = list(dict.fromkeys(item_ids))
@@ -399,6 +426,7 @@ __all__ = [
     "find_items",
     "has_evidence",
     "inherited_evidence",
+    "latest_for_controls",
     "list_for_control",
     "read_blob",
     "status_by_control",

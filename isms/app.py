@@ -42,11 +42,12 @@ def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
     import connectors
     import controls
+    import coverage
     import evidence
     import management
     import soa
 
-    for feature in (evidence, connectors, management, controls, soa):
+    for feature in (evidence, connectors, management, controls, coverage, soa):
         feature.init_app(app)
 
 

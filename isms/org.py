@@ -25,6 +25,9 @@ class Organisation(db.Model):
     # Admins and leads must sign in with a second factor when this is on.
     require_totp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                                server_default=false())
+    # Codes of the mapped frameworks (`nis2`) whose coverage sheet the SoA workbook adds.
+    soa_frameworks: Mapped[str] = mapped_column(String(200), nullable=False, default="",
+                                                server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     # Document control of the Statement of Applicability (its Cover sheet and issued versions).
     soa_document_id: Mapped[str] = mapped_column(String(60), nullable=False, default="ISMS-SOA",
@@ -33,6 +36,10 @@ class Organisation(db.Model):
                                                     default="Internal", server_default="Internal")
     soa_review_months: Mapped[int] = mapped_column(Integer, nullable=False, default=12,
                                                    server_default="12")
+
+    @property
+    def soa_framework_codes(self) -> list[str]:
+        return [code for code in self.soa_frameworks.split(",") if code]
 
 
 class OrganisationMissing(RuntimeError):

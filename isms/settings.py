@@ -1,8 +1,8 @@
-"""Organisation settings: name, scope statement and time zone."""
+"""Organisation settings: name, scope statement, time zone, second factor, SoA sheets."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -11,12 +11,14 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from isms.audit import changes, record_event
 from isms.auth.guard import allow, safe_next
 from isms.auth.models import Role
+from isms.catalog import framework_codes
 from isms.db import db
-from isms.forms import form_status, strip_text
+from isms.forms import choices, form_status, strip_text
 from isms.org import get_organisation, is_valid_timezone
 
 bp = Blueprint("settings", __name__)
@@ -51,6 +53,17 @@ class OrganisationForm(FlaskForm):
         "SoA review period (months)", validators=[Optional(), NumberRange(1, 36)],
         description="The next review date of an issued version is its issue date plus this.")
 
+    coverage_sheets = SelectMultipleField(
+        "Coverage sheets in the SoA workbook",
+        description="Each adds a sheet with the framework's requirements, the ISO ids they map "
+                    "to, their coverage verdict and evidence references.",
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.coverage_sheets.choices = choices(
+            (code, f"{short_name} sheet") for code, short_name in framework_codes())
+
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data):
             raise ValidationError("Unknown time zone; use an IANA name such as Europe/Brussels.")
@@ -61,13 +74,16 @@ class OrganisationForm(FlaskForm):
 def organisation():
     """Edit the organisation; the edition is shown but changed only by the transition."""
     org = get_organisation()
-    form = OrganisationForm(obj=org)
+    form = OrganisationForm(obj=org, data={"coverage_sheets": org.soa_framework_codes})
     if form.validate_on_submit():
         before = _audited(org)
+        chosen = form.coverage_sheets.data
+        del form.coverage_sheets  # stored as one text of codes, in the packaged order
         for name in DOCUMENT_FIELDS:  # left empty (or not sent): keep what is set
             if getattr(form, name).data in (None, ""):
                 getattr(form, name).data = getattr(org, name)
         form.populate_obj(org)
+        org.soa_frameworks = ",".join(c for c, _ in framework_codes() if c in chosen)
         old, new = changes(before, _audited(org))
         if new:
             record_event("organisation.update", "organisation", org.id, before=old, after=new)
@@ -82,4 +98,4 @@ def _audited(org) -> dict:
     return {"name": org.name, "scope": org.scope, "timezone": org.timezone,
             "require_totp": org.require_totp, "soa_document_id": org.soa_document_id,
             "soa_classification": org.soa_classification,
-            "soa_review_months": org.soa_review_months}
+            "soa_review_months": org.soa_review_months, "soa_frameworks": org.soa_frameworks}

@@ -1,15 +1,17 @@
-"""What controls may ask of the management system: risks per control, progress, actions."""
+"""What packages above may ask of the management system: risks per control, progress, actions,
+the standing of each clause requirement."""
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from isms.api import db
+from isms.api import clauses, db
 from management.clauses import clause_progress
 from management.findings import counts_by_status
-from management.models import Risk
+from management.models import ClauseEvidence, ClauseState, Risk
 from management.records import OpenAction, count_overdue_actions, open_actions
 from management.risks import RiskRef, band_counts, risks_by_control, set_control_risks
 
@@ -67,11 +69,42 @@ def open_actions_of(owner_id: int) -> list[OpenAction]:
     return open_actions(owner_id=owner_id)
 
 
+@dataclass(frozen=True)
+class ClauseStanding:
+    clause_id: str
+    title: str
+    status: str  # not_started | in_progress | done
+    owner_name: str | None
+    evidence_item_ids: tuple[int, ...]
+
+
+def clause_standings(edition: str) -> dict[str, ClauseStanding]:
+    """Return every clause requirement's status, owner and linked evidence ids (two queries)."""
+    states = {s.clause_id: s for s in db.session.scalars(
+        select(ClauseState).where(ClauseState.edition == edition)
+        .options(joinedload(ClauseState.owner)))}
+    linked: dict[str, list[int]] = {}
+    for clause_id, item_id in db.session.execute(
+            select(ClauseState.clause_id, ClauseEvidence.evidence_item_id)
+            .join(ClauseEvidence, ClauseEvidence.state_id == ClauseState.id)
+            .where(ClauseState.edition == edition).order_by(ClauseEvidence.id)):
+        linked.setdefault(clause_id, []).append(item_id)
+    found = {}
+    for clause in clauses(edition):
+        state = states.get(clause.clause_id)
+        found[clause.clause_id] = ClauseStanding(
+            clause.clause_id, clause.title, state.status.value if state else "not_started",
+            state.owner.display_name if state and state.owner else None,
+            tuple(linked.get(clause.clause_id, ())))
+    return found
+
 
 __all__ = [
+    "ClauseStanding",
     "ManagementSummary",
     "OpenAction",
     "RiskRef",
+    "clause_standings",
     "link_control_risks",
     "load_demo",
     "open_actions_of",

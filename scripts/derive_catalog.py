@@ -1,7 +1,10 @@
 """Derive isms/catalog/data/*.csv from the verified reference data in ../shared/catalog.
 
 Only identifiers, titles, the mapping and default responsibilities are kept: no ISO text and
-no prose from the reference files. Run from the repository root:
+no prose from the reference files. Frameworks mapped to ISO/IEC 27001 (NIS2 first) each have a
+derivation below that writes three things: a row of frameworks.csv, the framework's
+requirement tree (framework-<code>.csv) and its mapping (framework-<code>-mapping.csv).
+Run from the repository root:
     python scripts/derive_catalog.py [--source ../shared/catalog]
 """
 
@@ -62,6 +65,45 @@ def main() -> None:
     cloud = [[r["id"], r["title"], CLOUD_DEFAULTS[r["id"]]]
              for r in read(source / "iso27017-cloud-controls.csv")]
     write("iso27017-cloud-controls.csv", ["id", "title", "default_responsibility"], cloud)
+
+    frameworks = [derive(source) for derive in FRAMEWORKS]
+    write("frameworks.csv", FRAMEWORK_HEADER, frameworks)
+
+
+FRAMEWORK_HEADER = ["code", "short_name", "name", "iso_edition", "attribution", "source_notice",
+                    "advisory"]
+NIS2_ATTRIBUTION = (
+    'Contains the ISO/IEC 27001:2022 mapping from ENISA, "Technical Implementation Guidance on '
+    'Commission Implementing Regulation (EU) 2024/2690 \u2013 Mapping table", version 1.0 '
+    '(June 2025), \u00a9 European Union Agency for Cybersecurity (ENISA), 2025, '
+    'https://www.enisa.europa.eu/publications/nis2-technical-implementation-guidance, licensed '
+    'under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); changed: ISO identifiers '
+    'normalised, three references to the 2013 clause "A.9" dropped, and each subsection\'s '
+    'references applied to its individual requirements.'
+)
+NIS2_SOURCE = ("Source: Commission Implementing Regulation (EU) 2024/2690, \u00a9 European Union, "
+               "https://eur-lex.europa.eu")
+NIS2_ADVISORY = ("ENISA's mapping is advisory and not legally binding; it does not measure "
+                 "equivalence or full coverage between the two frameworks.")
+# Paragraphs the regulation leaves unnumbered carry a ':' id; people read them as these.
+NIS2_LABELS = {"4.3.2:1": "4.3.2 (second subparagraph)", "5.2:1": "5.2", "12.5:1": "12.5"}
+
+
+def derive_nis2(source: Path) -> list[str]:
+    """The Annex of Implementing Regulation (EU) 2024/2690 and ENISA's mapping to 27001:2022."""
+    folder = source / "nis2"
+    nodes = [[r["id"], r["parent_id"], r["level"], NIS2_LABELS.get(r["id"], r["id"]),
+              r["title"]] for r in read(folder / "nis2-ir2024-2690.csv")]
+    write("framework-nis2.csv", ["id", "parent_id", "level", "label", "title"], nodes)
+    pairs = [[r["nis2_id"], r["iso_id"], r["relationship"]]
+             for r in read(folder / "mapping-nis2-iso27001-2022.csv")]
+    write("framework-nis2-mapping.csv", ["requirement_id", "iso_id", "relationship"], pairs)
+    return ["nis2", "NIS2", "NIS2 Implementing Regulation (EU) 2024/2690, Annex", "2022",
+            NIS2_ATTRIBUTION, NIS2_SOURCE, NIS2_ADVISORY]
+
+
+# One derivation per framework; a second framework is one more function here plus its data.
+FRAMEWORKS = (derive_nis2,)
 
 
 if __name__ == "__main__":

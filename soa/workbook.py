@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from coverage.api import write_enabled_sheets
 from evidence.api import evidence_register
 from isms.api import get_organisation, is_formula_like, safe_text
 from soa.print_layout import (
@@ -102,7 +103,8 @@ def _finish_table(sheet, columns: int, rows: int) -> None:
 
 def write_workbook(out, edition: str, cover: list[tuple[str, object]], rows=None,
                    version_label: str = "Draft", document_id: str | None = None) -> None:
-    """Write the five sheets: Cover, SoA, Evidence, Summary and Mapping."""
+    """Write the five sheets: Cover, SoA, Evidence, Summary and Mapping, then the coverage
+    sheet of each framework enabled in Settings (NIS2 and its source notes)."""
     workbook = Workbook(write_only=True)
     page = {"document_id": document_id or get_organisation().soa_document_id,
             "version": version_label}
@@ -112,6 +114,7 @@ def write_workbook(out, edition: str, cover: list[tuple[str, object]], rows=None
     _write_evidence(workbook, edition, page)
     _write_summary(workbook, edition, rows, page)
     _write_mapping(workbook, edition, page)
+    write_enabled_sheets(workbook, edition)
     workbook.save(out)
 
 

@@ -27,7 +27,8 @@ from isms.org import get_organisation
 from isms.setup import initialise
 
 TEST_DATABASE_URL = os.environ.get("ISMS_TEST_DATABASE_URL", "")
-KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "audit_head"}
+KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "catalog_frameworks",
+               "catalog_requirements", "catalog_requirement_mappings", "audit_head"}
 APPEND_ONLY = ("audit_events", "audit_anchors")
 PASSWORD = "correct horse battery staple"
 

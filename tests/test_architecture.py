@@ -93,3 +93,20 @@ def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
         "controls/views.py:1: controls must not import soa (wrong way) "
         "(soa.api.issued_versions)",
     ]
+
+
+def test_controls_may_not_reach_up_into_coverage_and_coverage_only_through_apis(tmp_path):
+    root = _plant(tmp_path, {
+        "controls/__init__.py": "",
+        "controls/digest.py": "def sections():\n    from coverage.api import coverage_drops\n",
+        "coverage/__init__.py": "",
+        "coverage/services.py": "from controls.models import ControlState\n"
+                                "from evidence.api import status_by_control\n",
+        "evidence/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "coverage/services.py:1: coverage may use controls only through controls.api "
+        "(controls.models.ControlState)",
+        "controls/digest.py:2: controls must not import coverage (wrong way) "
+        "(coverage.api.coverage_drops)",
+    ]

@@ -29,12 +29,14 @@ OBJECT_CHECKED = {
     "management.edit_clause": _OWNER, "management.link_clause_evidence": _OWNER,
     "management.action_done": _OWNER,
     "management.review": frozenset({Role.ADMIN, Role.OWNER}),
+    # Coverage: the sample requirement's record has no owner yet.
+    "coverage.edit_record": _OWNER, "coverage.link_record_evidence": _OWNER,
 }
 # Argument values that make every rule build a URL; object ids come from the fixture.
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
                "action": "", "decision": "", "clause_id": "4.1",
-               "check_id": "s3-versioning"}
+               "check_id": "s3-versioning", "code": "nis2", "requirement_id": "9.3"}
 
 
 def _rules():

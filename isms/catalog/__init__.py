@@ -1,4 +1,5 @@
-"""The ISO/IEC 27001 Annex A catalogs (2013, 2022) as immutable, cached reference data.
+"""The ISO/IEC 27001 catalogs (2013, 2022) and the frameworks mapped to them, as immutable,
+cached reference data.
 
 Besides Annex A, an edition holds the controls the organisation added from other sources
 (ISO/IEC 27017, contracts...: 6.1.3 b), after Annex A, each naming its source.
@@ -107,6 +108,7 @@ def _cache() -> _Cache:
 def forget_catalog() -> None:
     """Drop the cached catalog so the next read sees freshly loaded rows."""
     current_app.extensions.pop("isms.catalog", None)
+    current_app.extensions.pop("isms.frameworks", None)
 
 
 def get_edition(code: str) -> Edition:
@@ -153,3 +155,54 @@ def clauses(edition: str) -> tuple[Clause, ...]:
 def clause_ids(edition: str) -> frozenset[str]:
     """Return the set of an edition's clause ids."""
     return frozenset(c.clause_id for c in clauses(edition))
+
+
+def clause_counterpart(clause_id: str, from_edition: str, to_edition: str) -> Clause | None:
+    """Return the clause of the other edition that asks for the same thing, or None.
+
+    The same id with the same title, else the same title within the same clause (10.1 and
+    10.2 swapped places in 2022), else the counterpart of its parent below the top level
+    (9.2.1 -> 9.2); 6.3 "Planning of changes" is new in 2022 and has none.
+    """
+    source = {c.clause_id: c for c in clauses(from_edition)}.get(clause_id)
+    if source is None:
+        return None
+    target = {c.clause_id: c for c in clauses(to_edition)}
+    same = target.get(clause_id)
+    if same is not None and same.title == source.title:
+        return same
+    top = clause_id.split(".")[0]
+    for candidate in target.values():
+        if candidate.title == source.title and candidate.clause_id.split(".")[0] == top:
+            return candidate
+    if source.parent_id and "." in source.parent_id:
+        return clause_counterpart(source.parent_id, from_edition, to_edition)
+    return None
+
+
+from isms.catalog.frameworks import (  # noqa: E402 (built on the models above)
+    Framework,
+    Requirement,
+    framework_codes,
+    get_framework,
+    list_frameworks,
+)
+
+__all__ = [
+    "EDITIONS",
+    "CatalogItem",
+    "Clause",
+    "Edition",
+    "Framework",
+    "Requirement",
+    "aliases",
+    "clause_counterpart",
+    "clause_ids",
+    "clauses",
+    "counterparts",
+    "forget_catalog",
+    "framework_codes",
+    "get_edition",
+    "get_framework",
+    "list_frameworks",
+]

@@ -6,7 +6,14 @@ from importlib import resources
 
 from sqlalchemy import delete, select
 
-from isms.catalog.models import CatalogAlias, CatalogControl, CatalogMapping
+from isms.catalog.models import (
+    CatalogAlias,
+    CatalogControl,
+    CatalogFramework,
+    CatalogMapping,
+    CatalogRequirement,
+    CatalogRequirementMapping,
+)
 from isms.db import db
 
 THEME_IDS = {"Organizational": "A.5", "People": "A.6", "Physical": "A.7", "Technological": "A.8"}
@@ -62,8 +69,41 @@ def load_catalog() -> dict[str, int]:
         CatalogAlias, ("edition", "ref_id", "alias"),
         {(a["edition"], a["id"], a["alias"]) for a in read_rows("title-aliases.csv")},
     )
+    added += load_frameworks()
     db.session.flush()
     return {"changed": added}
+
+
+def framework_rows() -> list[dict]:
+    """Return the packaged frameworks (frameworks.csv) in their order."""
+    return [dict(r, position=pos) for pos, r in enumerate(read_rows("frameworks.csv"))]
+
+
+def load_frameworks() -> int:
+    """Insert or update each packaged framework, its requirement tree and its mapping."""
+    frameworks = framework_rows()
+    codes = [f["code"] for f in frameworks]
+    for model in (CatalogRequirementMapping, CatalogRequirement):  # a framework no longer shipped
+        db.session.execute(delete(model).where(model.framework.not_in(codes)))
+    changed = _upsert(CatalogFramework, ("code",), frameworks)
+    db.session.flush()
+    for framework in frameworks:
+        code = framework["code"]
+        nodes = [dict(framework=code, requirement_id=r["id"], parent_id=r["parent_id"] or None,
+                      level=int(r["level"]), label=r["label"], title=r["title"], position=pos)
+                 for pos, r in enumerate(read_rows(f"framework-{code}.csv"))]
+        pairs = {(code, r["requirement_id"], r["iso_id"], r["relationship"])
+                 for r in read_rows(f"framework-{code}-mapping.csv")}
+        db.session.execute(delete(CatalogRequirementMapping).where(  # pairs of dropped nodes
+            CatalogRequirementMapping.framework == code,
+            CatalogRequirementMapping.requirement_id.not_in([n["requirement_id"] for n in nodes])))
+        changed += _upsert(CatalogRequirement, ("framework", "requirement_id"), nodes,
+                           CatalogRequirement.framework == code)
+        db.session.flush()  # the pairs refer to the nodes
+        changed += _sync_pairs(CatalogRequirementMapping,
+                               ("framework", "requirement_id", "iso_id", "relationship"), pairs,
+                               CatalogRequirementMapping.framework == code)
+    return changed
 
 
 def _upsert_controls() -> int:
@@ -82,9 +122,32 @@ def _upsert_controls() -> int:
     return changed
 
 
-def _sync_pairs(model, columns: tuple[str, ...], wanted: set[tuple]) -> int:
-    """Make the table hold exactly `wanted`, keyed by `columns`."""
-    rows = db.session.scalars(select(model)).all()
+def _upsert(model, key: tuple[str, ...], rows: list[dict], where=None) -> int:
+    """Make the table (or the part `where` selects) hold exactly `rows`, matched by `key`."""
+    query = select(model) if where is None else select(model).where(where)
+    existing = {tuple(getattr(r, k) for k in key): r for r in db.session.scalars(query)}
+    wanted = {tuple(row[k] for k in key) for row in rows}
+    stale = [r.id for k, r in existing.items() if k not in wanted]
+    if stale:
+        db.session.execute(delete(model).where(model.id.in_(stale)))
+    changed = len(stale)
+    columns = [c.key for c in model.__table__.columns if c.key != "id"]
+    for row in rows:
+        current = existing.get(tuple(row[k] for k in key))
+        if current is None:
+            db.session.add(model(**{c: row[c] for c in columns}))
+            changed += 1
+            continue
+        for column in columns:
+            if getattr(current, column) != row[column]:
+                setattr(current, column, row[column])
+                changed += 1
+    return changed
+
+
+def _sync_pairs(model, columns: tuple[str, ...], wanted: set[tuple], where=None) -> int:
+    """Make the table (or the part `where` selects) hold exactly `wanted`, keyed by `columns`."""
+    rows = db.session.scalars(select(model) if where is None else select(model).where(where)).all()
     have = {tuple(getattr(r, c) for c in columns): r for r in rows}
     stale = [r.id for key, r in have.items() if key not in wanted]
     if stale:

@@ -1,6 +1,7 @@
-"""Tables for the Annex A catalogs of both editions and their correspondence."""
+"""Tables for the Annex A catalogs of both editions, their correspondence, and the frameworks
+mapped to them."""
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import db
@@ -51,3 +52,59 @@ class CatalogAlias(db.Model):
     alias: Mapped[str] = mapped_column(String(255), nullable=False)
 
     __table_args__ = (UniqueConstraint("edition", "ref_id", "alias"),)
+
+
+class CatalogFramework(db.Model):
+    """Another framework whose requirements are mapped to ISO/IEC 27001 (NIS2 first)."""
+
+    __tablename__ = "catalog_frameworks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    short_name: Mapped[str] = mapped_column(String(31), nullable=False)  # also a sheet name
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The edition of ISO/IEC 27001 the mapping names; others are reached through Annex B.
+    iso_edition: Mapped[str] = mapped_column(String(4), nullable=False)
+    attribution: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source_notice: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    advisory: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CatalogRequirement(db.Model):
+    """One node of a framework's requirement tree (a section down to a point): ids and headings."""
+
+    __tablename__ = "catalog_requirements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework: Mapped[str] = mapped_column(ForeignKey("catalog_frameworks.code"), nullable=False)
+    requirement_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    parent_id: Mapped[str | None] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(Integer, nullable=False)
+    label: Mapped[str] = mapped_column(String(64), nullable=False)
+    title: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (UniqueConstraint("framework", "requirement_id"),)
+
+
+class CatalogRequirementMapping(db.Model):
+    """A pair of the framework's mapping: a requirement and an Annex A control or a clause."""
+
+    __tablename__ = "catalog_requirement_mappings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework: Mapped[str] = mapped_column(String(32), nullable=False)
+    requirement_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    iso_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    relationship: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    __table_args__ = (
+        # Named here: the conventional names pass PostgreSQL's 63-character limit.
+        UniqueConstraint("framework", "requirement_id", "iso_id",
+                         name="uq_catalog_requirement_mappings_pair"),
+        ForeignKeyConstraint(["framework", "requirement_id"],
+                             ["catalog_requirements.framework",
+                              "catalog_requirements.requirement_id"],
+                             name="fk_catalog_requirement_mappings_requirement"),
+    )
