@@ -6,13 +6,28 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from evidence.api_records import (
+    AwsRunRecord,
+    CheckResultRecord,
+    EvidenceRecord,
+    Gone,
+    NotAllowed,
+    VersionRecord,
+    get_evidence,
+    latest_check_results,
+    link_to_controls,
+    list_aws_runs,
+    list_evidence,
+    new_evidence,
+    new_version,
+)
 from evidence.aws_queries import CheckFlag, InheritedReport, failing_checks, inherited_reports
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.queries import items_for_control
 from evidence.services import Content, EvidenceError, Report, create_item, link_controls
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
-from evidence.storage import get_storage
+from evidence.storage import StorageError, get_storage
 from isms.api import db, local_today
 
 EVIDENCE_STATUSES = tuple(s.value for s in EvidenceStatus)
@@ -288,10 +303,18 @@ def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
 __all__ = [
     "EVIDENCE_STATUSES",
     "STATUS_RANK",
+    "AwsRunRecord",
     "CheckFlag",
+    "CheckResultRecord",
     "EvidenceError",
+    "EvidenceRecord",
     "EvidenceSummary",
+    "Gone",
+    "InheritedReport",
+    "NotAllowed",
     "RegisterRow",
+    "StorageError",
+    "VersionRecord",
     "VersionRef",
     "count_by_control",
     "create_evidence",
@@ -301,9 +324,16 @@ __all__ = [
     "expiring_by_owner",
     "failing_aws_checks",
     "find_items",
+    "get_evidence",
     "has_evidence",
     "inherited_evidence",
+    "latest_check_results",
+    "link_to_controls",
+    "list_aws_runs",
+    "list_evidence",
     "list_for_control",
+    "new_evidence",
+    "new_version",
     "status_by_control",
     "summaries_by_control",
     "summaries_for_items",

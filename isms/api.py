@@ -17,6 +17,8 @@ from isms.auth.guard import (
     allow,
     local_today,
     public,
+    register_api_prefix,
+    token_allow,
     token_public,
 )
 from isms.auth.models import Role, User
@@ -113,6 +115,7 @@ __all__ = [
     "pick_arg",
     "public",
     "record_event",
+    "register_api_prefix",
     "register_blob_store",
     "register_init_step",
     "register_job",
@@ -123,6 +126,7 @@ __all__ = [
     "send_mail",
     "set_auditor_scope",
     "strip_text",
+    "token_allow",
     "token_public",
     "user_for_calendar_token",
     "utcnow",

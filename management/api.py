@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from management.api_records import FindingRecord, RiskRecord, list_findings, list_risks
 from management.clauses import clause_progress
 from management.findings import counts_by_status
 from management.records import OpenAction, count_overdue_actions, open_actions
@@ -56,10 +57,14 @@ def open_actions_of(owner_id: int) -> list[OpenAction]:
 
 
 __all__ = [
+    "FindingRecord",
     "ManagementSummary",
     "OpenAction",
+    "RiskRecord",
     "RiskRef",
     "link_control_risks",
+    "list_findings",
+    "list_risks",
     "load_demo",
     "open_actions_of",
     "overdue_actions_by_owner",
