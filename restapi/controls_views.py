@@ -48,7 +48,6 @@ def _etag_headers(control) -> dict:
 @bp.route("", methods=["GET"], endpoint="list")
 @token_allow(ALL_ROLES)
 @bp.arguments(ControlFilterArgs, location="query", as_kwargs=True)
-@bp.arguments(PageArgs, location="query", as_kwargs=True)
 @bp.response(200, ControlSchema(many=True), headers=PAGING_HEADERS)
 def list_(page, per_page, **filters):
     """List controls, filtered as on the control list, in catalog order."""

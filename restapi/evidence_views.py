@@ -17,7 +17,7 @@ from evidence.api import (
 )
 from isms.api import ALL_ROLES, EDITORS, db, local_today, token_allow
 from restapi.context import acting_user, audit_actor, visible
-from restapi.paging import PAGING_HEADERS, PageArgs, paging_headers
+from restapi.paging import PAGING_HEADERS, paging_headers
 from restapi.schemas import (
     EvidenceDetailSchema,
     EvidenceFilterArgs,
@@ -68,7 +68,6 @@ def _detail(item_id: int) -> dict:
 @bp.route("", methods=["GET"], endpoint="list")
 @token_allow(ALL_ROLES)
 @bp.arguments(EvidenceFilterArgs, location="query", as_kwargs=True)
-@bp.arguments(PageArgs, location="query", as_kwargs=True)
 @bp.response(200, EvidenceSchema(many=True), headers=PAGING_HEADERS)
 def list_(page, per_page, **filters):
     """List live evidence, newest first, filtered as on the evidence list."""

@@ -3,6 +3,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from restapi.paging import PageArgs
+
 APPLICABILITY = ("applicable", "excluded")
 REASONS = ("legal", "contractual", "business", "risk")
 STATUSES = ("not_started", "planned", "partial", "implemented")
@@ -43,11 +45,8 @@ class ControlSchema(ma.Schema):
     updated_at = fields.DateTime(allow_none=True, required=True)
 
 
-class ControlFilterArgs(ma.Schema):
+class ControlFilterArgs(PageArgs):
     """The control list's filters, with the same names and values as the page."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
 
     group = fields.String(metadata={"description": "A group (clause or theme) id, e.g. A.9"})
     status = fields.String(validate=validate.OneOf(
@@ -144,11 +143,8 @@ class EvidenceDetailSchema(EvidenceSchema):
     versions = fields.List(fields.Nested(VersionSchema), required=True)
 
 
-class EvidenceFilterArgs(ma.Schema):
+class EvidenceFilterArgs(PageArgs):
     """The evidence list's filters, as on the page."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
 
     control = fields.String(validate=validate.Length(max=16))
     kind = fields.String(validate=validate.OneOf(KINDS))

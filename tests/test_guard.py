@@ -90,12 +90,16 @@ def objects(app, make_user):
         version = submit(lead_user, "Sample issue")
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
+        from isms.auth.tokens import create_token
+
+        token = create_token(lead_user, "sample", "read", actor="system:test")
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
                                                       lead.id))
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
                 "request_id": evidence_request.id, "connection_id": connection.id,
+                "token_id": token.id,
                 **management}
 
 

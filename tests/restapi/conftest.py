@@ -25,11 +25,11 @@ class TokenUser:
 def make_token(app, make_user):
     """Create a user of a role (or take one) and a token for them; return both."""
 
-    def make(role=Role.LEAD, scope="write", user=None, days=90, name="pipeline",
+    def make(role=Role.LEAD, token_scope="write", user=None, days=90, name="pipeline",
              **user_kwargs) -> TokenUser:
         user = user or make_user(role, **user_kwargs)
         with app.app_context():
-            token = create_token(db.session.get(User, user.id), name, scope, days,
+            token = create_token(db.session.get(User, user.id), name, token_scope, days,
                                  actor="system:test")
             db.session.commit()
         return TokenUser(user.id, user.email, user.role, token.secret)
