@@ -44,8 +44,9 @@ def _register_features(app: Flask) -> None:
     import evidence
     import management
     import restapi
+    import soa
 
-    for feature in (evidence, management, controls, restapi):
+    for feature in (evidence, management, controls, soa, restapi):
         feature.init_app(app)
 
 

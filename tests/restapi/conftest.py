@@ -25,7 +25,7 @@ class TokenUser:
 def make_token(app, make_user):
     """Create a user of a role (or take one) and a token for them; return both."""
 
-    def make(role=Role.LEAD, token_scope="write", user=None, days=90, name="pipeline",
+    def make(role=Role.LEAD, token_scope="write", user=None, days=90, name="pipeline",  # noqa: S107
              **user_kwargs) -> TokenUser:
         user = user or make_user(role, **user_kwargs)
         with app.app_context():
