@@ -10,6 +10,7 @@ from isms.audit import (
     record_event,
     verify_chain,
 )
+from isms.audit_views import EventRow, list_events
 from isms.auth.guard import (
     ALL_ROLES,
     EDITORS,
@@ -77,6 +78,7 @@ __all__ = [
     "Clause",
     "Edition",
     "EventRecord",
+    "EventRow",
     "HashingSpool",
     "MailError",
     "Organisation",
@@ -107,6 +109,7 @@ __all__ = [
     "issue_calendar_token",
     "jsonable",
     "list_assignable_owners",
+    "list_events",
     "list_object_events",
     "local_now",
     "local_today",

@@ -3,10 +3,19 @@
 from flask import Flask
 
 from isms.api import register_api_prefix
-from restapi import controls_views, docs_views, evidence_views
+from restapi import (
+    audit_views,
+    aws_views,
+    controls_views,
+    docs_views,
+    evidence_views,
+    management_views,
+    soa_views,
+)
 from restapi.spec import API_PREFIX, IsmsApi, wrap_app_error_handlers
 
-RESOURCES = (controls_views.bp, evidence_views.bp)
+RESOURCES = (controls_views.bp, evidence_views.bp, soa_views.bp, management_views.bp,
+             audit_views.bp, aws_views.bp)
 API_TITLE = "isms API"
 API_VERSION = "v1"
 

@@ -190,3 +190,111 @@ class LinkInput(Strict):
 class LinkResultSchema(ma.Schema):
     added = fields.Integer(required=True)
     evidence = fields.Nested(EvidenceDetailSchema, required=True)
+
+
+class SoaVersionSchema(ma.Schema):
+    number = fields.Integer(required=True)
+    edition = fields.String(required=True)
+    status = fields.String(required=True)
+    change_summary = fields.String(required=True)
+    submitted_by = fields.String(required=True)
+    submitted_at = fields.DateTime(required=True)
+    approved_by = fields.String(allow_none=True, required=True)
+    approved_at = fields.DateTime(allow_none=True, required=True)
+    approver_title = fields.String(required=True)
+    sha256 = fields.String(allow_none=True, required=True)
+    previous_sha256 = fields.String(allow_none=True, required=True)
+
+
+class SoaCheckSchema(ma.Schema):
+    edition = fields.String(required=True)
+    ready = fields.Boolean(required=True)
+    undecided = fields.List(fields.String(), required=True)
+    missing_reason = fields.List(fields.String(), required=True)
+    missing_justification = fields.List(fields.String(), required=True)
+    missing_status = fields.List(fields.String(), required=True)
+
+
+class RiskSchema(ma.Schema):
+    ref = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    asset = fields.String(required=True)
+    owner_name = fields.String(allow_none=True, required=True)
+    likelihood = fields.Integer(required=True)
+    impact = fields.Integer(required=True)
+    level = fields.Integer(required=True)
+    band = fields.String(required=True)
+    treatment = fields.String(required=True)
+    plan = fields.String(required=True)
+    plan_status = fields.String(required=True)
+    plan_due = fields.Date(allow_none=True, required=True)
+    residual_level = fields.Integer(allow_none=True, required=True)
+    accepted_on = fields.Date(allow_none=True, required=True)
+    controls = fields.List(fields.String(), required=True)
+    updated_at = fields.DateTime(allow_none=True, required=True)
+
+
+class RiskFilterArgs(PageArgs):
+    q = fields.String(validate=validate.Length(max=100))
+    owner = fields.String(metadata={"description": "A user id, or 'none'"})
+    treatment = fields.String(validate=validate.OneOf(("modify", "retain", "avoid", "share")))
+    plan_status = fields.String(validate=validate.OneOf(("not_started", "in_progress", "done")))
+    band = fields.String(validate=validate.OneOf(("low", "medium", "high")))
+    control = fields.String(validate=validate.Length(max=16))
+    accepted = fields.String(validate=validate.OneOf(("yes", "no")))
+
+
+class FindingSchema(ma.Schema):
+    ref = fields.String(required=True)
+    type = fields.String(required=True)
+    source = fields.String(required=True)
+    source_ref = fields.String(required=True)
+    refs = fields.String(required=True)
+    description = fields.String(required=True)
+    root_cause = fields.String(required=True)
+    status = fields.String(required=True)
+    raised_on = fields.Date(required=True)
+    raised_by_name = fields.String(required=True)
+    verified_on = fields.Date(allow_none=True, required=True)
+    closed_at = fields.DateTime(allow_none=True, required=True)
+
+
+class FindingFilterArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(
+        ("open", "action_planned", "awaiting_verification", "closed")))
+
+
+class AuditEventSchema(ma.Schema):
+    seq = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    object_type = fields.String(required=True)
+    object_id = fields.String(required=True)
+    before = fields.Dict(allow_none=True, required=True)
+    after = fields.Dict(allow_none=True, required=True)
+    ip = fields.String(allow_none=True, required=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class AuditFilterArgs(PageArgs):
+    actor = fields.String(validate=validate.Length(max=128))
+    action = fields.String(validate=validate.Length(max=128))
+    object_type = fields.String(validate=validate.Length(max=128))
+    object_id = fields.String(validate=validate.Length(max=128))
+    from_ = fields.Date(data_key="from")
+    until = fields.Date()
+
+
+class AwsRunSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    connection = fields.String(required=True)
+    account_id = fields.String(required=True)
+    started_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(allow_none=True, required=True)
+    status = fields.String(required=True)
+    trigger = fields.String(required=True)
+    message = fields.String(required=True)
+    results = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
