@@ -69,3 +69,17 @@ def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
         "controls/views.py:1: controls must not import soa (wrong way) "
         "(soa.api.issued_versions)",
     ]
+
+
+def test_nothing_below_the_api_may_import_it(tmp_path):
+    root = _plant(tmp_path, {
+        "restapi/__init__.py": "",
+        "restapi/views.py": "from controls.api import decide\nfrom soa.models import SoaVersion\n",
+        "soa/__init__.py": "",
+        "soa/rows.py": "import restapi.spec\n",
+        "controls/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "restapi/views.py:2: restapi may use soa only through soa.api (soa.models.SoaVersion)",
+        "soa/rows.py:1: soa must not import restapi (wrong way) (restapi.spec)",
+    ]
