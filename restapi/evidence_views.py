@@ -95,7 +95,7 @@ def create(values):
     return _detail(item_id), 201, {"Location": f"{request.base_url}/{item_id}"}
 
 
-@bp.route("/<int:item_id>", methods=["GET"], endpoint="detail")
+@bp.route("/<int(max=2147483647):item_id>", methods=["GET"], endpoint="detail")
 @token_allow(ALL_ROLES)
 @bp.response(200, EvidenceDetailSchema)
 def detail(item_id):
@@ -103,7 +103,7 @@ def detail(item_id):
     return _detail(item_id)
 
 
-@bp.route("/<int:item_id>/versions", methods=["POST"], endpoint="new_version")
+@bp.route("/<int(max=2147483647):item_id>/versions", methods=["POST"], endpoint="new_version")
 @token_allow(EDITORS)
 @bp.arguments(VersionInput, location="multipart", content_type=MULTIPART)
 @bp.response(201, EvidenceDetailSchema)
@@ -120,7 +120,7 @@ def add_version(values, item_id):
     return _detail(item_id), 201
 
 
-@bp.route("/<int:item_id>/links", methods=["POST"], endpoint="add_links")
+@bp.route("/<int(max=2147483647):item_id>/links", methods=["POST"], endpoint="add_links")
 @token_allow(EDITORS)
 @bp.arguments(LinkInput)
 @bp.response(200, LinkResultSchema)

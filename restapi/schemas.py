@@ -52,7 +52,8 @@ class ControlFilterArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(
         ("undecided", "excluded", "not_implemented", *STATUSES)))
     responsibility = fields.String(validate=validate.OneOf(RESPONSIBILITIES))
-    owner = fields.String(metadata={"description": "A user id, or 'none'"})
+    owner = fields.String(validate=validate.Regexp(r"^(none|[0-9]{1,9})$"),
+                          metadata={"description": "A user id, or 'none'"})
     evidence = fields.String(validate=validate.OneOf(("none", "expired", "expiring", "current")))
     review = fields.String(validate=validate.OneOf(("due", "overdue", "due_soon", "none")))
     risk = fields.String(validate=validate.OneOf(("unlinked", "linked")))
@@ -108,7 +109,8 @@ class NewReviewSchema(Strict):
     reviewed_on = fields.Date(required=True)
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     notes = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    evidence_version_ids = fields.List(fields.Integer(validate=validate.Range(min=1)),
+    evidence_version_ids = fields.List(fields.Integer(validate=validate.Range(min=1,
+                                                                              max=2**31 - 1)),
                                        load_default=list, validate=validate.Length(max=100))
 
 
@@ -149,7 +151,8 @@ class EvidenceFilterArgs(PageArgs):
     control = fields.String(validate=validate.Length(max=16))
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(("current", "expiring", "expired")))
-    owner = fields.String(metadata={"description": "A user id"})
+    owner = fields.String(validate=validate.Regexp(r"^[0-9]{1,9}$"),
+                          metadata={"description": "A user id"})
     q = fields.String(validate=validate.Length(max=100))
 
 
@@ -237,7 +240,8 @@ class RiskSchema(ma.Schema):
 
 class RiskFilterArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=100))
-    owner = fields.String(metadata={"description": "A user id, or 'none'"})
+    owner = fields.String(validate=validate.Regexp(r"^(none|[0-9]{1,9})$"),
+                          metadata={"description": "A user id, or 'none'"})
     treatment = fields.String(validate=validate.OneOf(("modify", "retain", "avoid", "share")))
     plan_status = fields.String(validate=validate.OneOf(("not_started", "in_progress", "done")))
     band = fields.String(validate=validate.OneOf(("low", "medium", "high")))

@@ -36,7 +36,7 @@ def versions(page, per_page):
             paging_headers(len(rows), page, per_page))
 
 
-@bp.route("/versions/<int:number>", methods=["GET"], endpoint="version")
+@bp.route("/versions/<int(max=2147483647):number>", methods=["GET"], endpoint="version")
 @token_allow(ALL_ROLES)
 @bp.response(200, SoaVersionSchema)
 def version(number):
@@ -47,7 +47,7 @@ def version(number):
     return asdict(record)
 
 
-@bp.route("/versions/<int:number>/workbook", methods=["GET"], endpoint="download")
+@bp.route("/versions/<int(max=2147483647):number>/workbook", methods=["GET"], endpoint="download")
 @token_allow(ALL_ROLES)
 @bp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX)
 def download(number):

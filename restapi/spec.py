@@ -103,7 +103,8 @@ def http_problem(error: HTTPException):
     errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and len(errors) == 1 and next(iter(errors)) in (
             "json", "query", "multipart", "headers", "form", "files"):
-        errors = next(iter(errors.values()))  # webargs nests errors by location
+        location, inner = next(iter(errors.items()))  # webargs nests errors by location
+        errors = inner if isinstance(inner, dict) else {location: inner}
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
     detail = data.get("message") or (error.description if error.code != 422 else
