@@ -20,6 +20,7 @@ from controls.api_records import (
     decide,
     get_control,
     list_controls,
+    reviews_in_edition,
     reviews_of,
 )
 from controls.models import (
@@ -62,6 +63,7 @@ __all__ = [
     "has_decisions",
     "list_controls",
     "list_decisions",
+    "reviews_in_edition",
     "reviews_of",
 ]
 

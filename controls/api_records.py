@@ -198,3 +198,11 @@ def add_review(edition: str, control_id: str, user: User, *, reviewed_on: date, 
     return _review_record(db.session.scalars(
         select(Review).where(Review.id == review.id)
         .options(joinedload(Review.reviewer), selectinload(Review.evidence_links))).one())
+
+
+def reviews_in_edition(edition: str, limit: int = 5000) -> list[ReviewRecord]:
+    """Return the edition's latest reviews across all controls, newest first."""
+    return [_review_record(r) for r in db.session.scalars(
+        select(Review).where(Review.edition == edition)
+        .options(joinedload(Review.reviewer), selectinload(Review.evidence_links))
+        .order_by(Review.reviewed_on.desc(), Review.id.desc()).limit(limit))]

@@ -10,12 +10,13 @@ from restapi import (
     docs_views,
     evidence_views,
     management_views,
+    oscal_views,
     soa_views,
 )
 from restapi.spec import API_PREFIX, IsmsApi, wrap_app_error_handlers
 
 RESOURCES = (controls_views.bp, evidence_views.bp, soa_views.bp, management_views.bp,
-             audit_views.bp, aws_views.bp)
+             audit_views.bp, aws_views.bp, oscal_views.bp)
 API_TITLE = "isms API"
 API_VERSION = "v1"
 
@@ -42,3 +43,4 @@ def init_app(app: Flask) -> None:
     app.extensions["isms_api"] = api
     register_api_prefix(app, API_PREFIX)
     wrap_app_error_handlers(app)
+    app.cli.add_command(oscal_views.oscal_cli)
