@@ -29,7 +29,7 @@ def _export(runner, tmp_path, model, *args):
 
 @pytest.mark.parametrize("edition,count", [("2013", 114), ("2022", 93)])
 def test_the_catalog_has_every_control_id_and_title(runner, tmp_path, edition, count):
-    root, catalog = _export(runner, tmp_path, "catalog", "--edition", edition)
+    _root, catalog = _export(runner, tmp_path, "catalog", "--edition", edition)
     controls = [c for g in catalog.groups for c in g.controls]
     assert len(controls) == count
     assert len({c.id for c in controls}) == count
@@ -60,7 +60,7 @@ def _decide(app, lead_id):
 def test_the_profile_selects_exactly_the_applicable_controls_with_their_decisions(
         app, runner, tmp_path, make_user):
     applicable = _decide(app, make_user(Role.LEAD).id)
-    root, profile = _export(runner, tmp_path, "profile")
+    _root, profile = _export(runner, tmp_path, "profile")
     selected = {i for imp in profile.imports for sel in imp.include_controls
                 for i in sel.with_ids}
     assert selected == applicable
@@ -76,9 +76,9 @@ def test_the_ssp_splits_each_control_by_responsibility_and_leverages_aws_attesta
     lead = make_user(Role.LEAD)
     _decide(app, lead.id)
     with app.app_context():
-        from evidence.api import create_evidence
-
         import io
+
+        from evidence.api import create_evidence
 
         create_evidence(title="AWS SOC 2 Type II", kind="third_party_report", owner_id=lead.id,
                         refs=[("2013", "A.9.1.1")], collected_on=date.today(),
@@ -89,7 +89,7 @@ def test_the_ssp_splits_each_control_by_responsibility_and_leverages_aws_attesta
                                 "period_from": date(2025, 1, 1), "period_to": date(2025, 12, 31),
                                 "inherited_from": "aws"})
         db.session.commit()
-    root, ssp = _export(runner, tmp_path, "ssp")
+    _root, ssp = _export(runner, tmp_path, "ssp")
     components = {c.uuid: c.title for c in ssp.system_implementation.components}
     assert "Amazon Web Services" in components.values()
     requirement = next(r for r in ssp.control_implementation.implemented_requirements
@@ -124,7 +124,7 @@ def test_assessment_results_carry_reviews_and_check_runs(app, runner, tmp_path, 
         db.session.add(AwsCheck(connection_id=connection.id, check_id="s3-versioning",
                                 last_result_id=result.id, verdict="fail"))
         db.session.commit()
-    root, results = _export(runner, tmp_path, "assessment-results")
+    _root, results = _export(runner, tmp_path, "assessment-results")
     (result,) = results.results
     titles = {o.title for o in result.observations}
     assert {"Review of A.9.1.1", "s3-versioning on prod"} <= titles
