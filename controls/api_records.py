@@ -20,7 +20,6 @@ from controls.services import (
     get_control_row,
     list_control_rows,
     snapshot,
-    update_control,
 )
 from controls.views import _form_data, _owner_choices
 from evidence.api import current_versions_for_control
@@ -140,7 +139,10 @@ def decide(edition: str, control_id: str, changes: Mapping, user: User, *,
     form.owner_id.choices = choices([("", "Nobody yet"), *_owner_choices(row.state)])
     if not form.validate():
         raise DecisionError({name: list(messages) for name, messages in form.errors.items()})
-    return update_control(row.state, form.values(may_assign), user, audit_actor=audit_actor)
+    from controls.api import apply_decision  # the service every writer of decisions shares
+
+    return apply_decision(edition, control_id, form.values(may_assign), user,
+                          audit_actor=audit_actor)
 
 
 @dataclass(frozen=True)
