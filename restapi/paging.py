@@ -26,11 +26,14 @@ def page_slice(rows: list, page: int, per_page: int) -> list:
 def paging_headers(total: int, page: int, per_page: int) -> dict:
     """Link (first, prev, next, last) and X-Total-Count for one page of `total` rows."""
     last = max(1, -(-total // per_page))
-    args = {k: v for k, v in request.args.items() if k not in {"page", "per_page"}}
+    # Keep the filters; never let a query argument pose as a path part or a url_for option.
+    args = {k: v for k, v in request.args.items()
+            if k not in {"page", "per_page"} and not k.startswith("_")}
+    args.update(request.view_args or {})
 
     def link(number: int, rel: str) -> str:
-        url = url_for(request.endpoint, **(request.view_args or {}), **args, page=number,
-                      per_page=per_page, _external=True)
+        url = url_for(request.endpoint, **{**args, "page": number, "per_page": per_page},
+                      _external=True)
         return f'<{url}>; rel="{rel}"'
 
     links = [link(1, "first")]

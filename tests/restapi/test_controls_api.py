@@ -118,3 +118,12 @@ def test_unknown_api_paths_and_methods_answer_with_problem_documents(make_token,
     assert wrong.status_code == 405 and wrong.mimetype == "application/problem+json"
     unknown = api.get(token, "/api/v1/controls/A.99.1")
     assert unknown.status_code == 404 and unknown.json["title"] == "Not Found"
+
+
+def test_page_links_ignore_query_arguments_that_pose_as_path_parts(make_token, api):
+    token = make_token(Role.LEAD)
+    response = api.get(token, "/api/v1/controls/A.9.1.1/reviews?control_id=A.5.1.1"
+                              "&_external=0&_scheme=javascript")
+    assert response.status_code == 200
+    assert "/controls/A.9.1.1/reviews" in response.headers["Link"]
+    assert "javascript" not in response.headers["Link"]
