@@ -145,3 +145,21 @@ def test_the_api_serves_the_same_documents_to_the_roles_declared(app, make_token
     assert sum(len(g["controls"]) for g in catalog["groups"]) == 93
     assert api.get(auditor, "/api/v1/oscal/ssp").status_code == 403
     assert api.get(lead, "/api/v1/oscal/catalog?edition=1999").status_code == 422
+
+
+def test_every_export_of_the_demo_loads_and_the_profile_matches_the_soa(app, runner,
+                                                                       tmp_path):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    documents = {model: _export(runner, tmp_path, model)[1] for model in MODELS}
+    check = runner.invoke(args=["oscal", "export", "profile", "--out", str(tmp_path / "p.json")])
+    assert check.exit_code == 0
+    from controls.api import Applicability, list_decisions
+
+    with app.app_context():
+        applicable = {d.control_id for d in list_decisions("2013")
+                      if d.applicability is Applicability.APPLICABLE}
+    selected = {i for imp in documents["profile"].imports for sel in imp.include_controls
+                for i in sel.with_ids}
+    assert selected == applicable
+    requirements = documents["ssp"].control_implementation.implemented_requirements
+    assert {r.control_id for r in requirements} == applicable
