@@ -132,3 +132,15 @@ def test_a_token_name_is_required_and_days_are_bounded(client, login_as):
     assert page.status_code == 422
     html = page.get_data(as_text=True)
     assert "This field is required" in html and "between 1 and 365" in html
+
+
+def test_with_a_session_and_a_token_the_token_alone_decides(client, login_as, make_token,
+                                                             api):
+    login_as(Role.LEAD)
+    auditor = make_token(Role.AUDITOR, scope="A.9")
+    assert api.get(auditor, "/api/v1/controls/A.5.1.1").status_code == 404
+    read = api.get(auditor, "/api/v1/controls/A.9.1.1")
+    assert read.status_code == 200 and "Set-Cookie" not in read.headers
+    response = api.patch(auditor, "/api/v1/controls/A.9.1.1", json={"notes": "x"})
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers
