@@ -31,6 +31,7 @@ from controls.models import (
     Responsibility,
     ReviewCadence,
 )
+from controls.reviews import add_months
 from controls.services import (
     ControlRow,
     get_control_row,
@@ -53,6 +54,7 @@ __all__ = [
     "ReviewCadence",
     "ReviewRecord",
     "Stale",
+    "add_months",
     "add_review",
     "apply_decision",
     "create_decisions",

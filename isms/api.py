@@ -46,11 +46,19 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import (
@@ -60,12 +68,14 @@ from isms.org import (
     get_organisation,
     local_now,
 )
+from isms.pause import pause_in_job
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "CONTROL_SETS",
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
@@ -74,6 +84,7 @@ __all__ = [
     "STAFF",
     "BlobStore",
     "CatalogControl",
+    "CatalogError",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -86,6 +97,8 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -99,6 +112,8 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "drain",
+    "enqueue",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -115,19 +130,23 @@ __all__ = [
     "local_today",
     "mail_domain",
     "may_see",
+    "pause_in_job",
     "pick_arg",
     "public",
+    "queue_backend",
     "record_event",
     "register_api_prefix",
     "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_task",
     "render_error",
     "revoke_calendar_token",
     "safe_text",
     "send_mail",
     "set_auditor_scope",
+    "set_controls",
     "strip_text",
     "token_allow",
     "token_public",

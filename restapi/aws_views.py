@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from evidence.api import list_aws_runs
+from connectors.api import list_aws_runs
 from isms.api import STAFF, token_allow
 from restapi.paging import PAGING_HEADERS, PageArgs, paging_headers
 from restapi.schemas import AwsRunSchema

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, time
 
+from connectors.api import failing_checks, latest_check_results
 from controls.api import reviews_in_edition
-from evidence.api import failing_aws_checks, latest_check_results
 from isms.api import get_organisation
 from restapi.oscal_common import document_uuid, metadata, prop, props, prose, stable_uuid
 
@@ -73,7 +73,7 @@ def build_results(edition: str) -> dict:
     }
     if observations:
         result["observations"] = observations
-    findings = _findings(reviews, failing_aws_checks(edition))
+    findings = _findings(reviews, failing_checks(edition))
     if findings:
         result["findings"] = findings
     return {"assessment-results": {

@@ -105,8 +105,8 @@ def test_the_ssp_splits_each_control_by_responsibility_and_leverages_aws_attesta
 def test_assessment_results_carry_reviews_and_check_runs(app, runner, tmp_path, make_user):
     lead = make_user(Role.LEAD)
     with app.app_context():
+        from connectors.aws.models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
         from controls.api import add_review
-        from evidence.aws_models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
 
         add_review("2013", "A.9.1.1", db.session.get(User, lead.id), reviewed_on=date.today(),
                    outcome="needs_improvement", notes="Two stale accounts")

@@ -79,7 +79,7 @@ def test_audit_events_carry_their_hashes_and_only_leads_and_admins_read_them(mak
 def test_aws_runs_are_listed_for_staff_and_not_for_auditors(app, make_token, api):
     lead = make_token(Role.LEAD)
     with app.app_context():
-        from evidence.aws_models import AwsCheckResult, AwsConnection, AwsRun
+        from connectors.aws.models import AwsCheckResult, AwsConnection, AwsRun
         from isms.db import utcnow
 
         connection = AwsConnection(name="prod", account_id="123456789012",

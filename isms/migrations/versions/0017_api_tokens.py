@@ -1,7 +1,7 @@
 """api tokens: personal access tokens for /api/v1, stored hashed, with a rate window
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-27 10:30:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import isms.db
 
 revision = '0017'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
