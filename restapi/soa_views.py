@@ -21,8 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.response(200, SoaCheckSchema)
 def check():
     """What stops the SoA from being issued: undecided and incomplete controls."""
-    result = check_soa(edition())
-    return {**asdict(result), "ready": result.ready}
+    return {**check_soa(edition()).as_dict(), "edition": edition()}
 
 
 @bp.route("/versions", methods=["GET"], endpoint="versions")

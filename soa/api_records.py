@@ -1,9 +1,8 @@
-"""Issued SoA versions and the readiness check as plain records, for the REST API."""
+"""Issued SoA versions as plain records, for the REST API."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from controls.api import Applicability, list_decisions
 from soa.versions import get_version, list_versions
 
 
@@ -45,35 +44,3 @@ def soa_workbook(number: int) -> bytes | None:
     """The exact workbook bytes an issued version froze, or None."""
     version = get_version(number)
     return version.workbook if version else None
-
-
-@dataclass(frozen=True)
-class SoaCheck:
-    edition: str
-    undecided: tuple[str, ...]
-    missing_reason: tuple[str, ...]
-    missing_justification: tuple[str, ...]
-    missing_status: tuple[str, ...]
-
-    @property
-    def ready(self) -> bool:
-        return not (self.undecided or self.missing_reason or self.missing_justification
-                    or self.missing_status)
-
-
-def check_soa(edition: str) -> SoaCheck:
-    """List what stops the SoA from being issued: undecided and incomplete decisions."""
-    undecided, reason, justification, status = [], [], [], []
-    for d in list_decisions(edition):
-        if d.applicability is None:
-            undecided.append(d.control_id)
-            continue
-        if not d.justification.strip():
-            justification.append(d.control_id)
-        if d.applicability is Applicability.APPLICABLE:
-            if not d.reasons:
-                reason.append(d.control_id)
-            if d.implementation_status is None:
-                status.append(d.control_id)
-    return SoaCheck(edition, tuple(undecided), tuple(reason), tuple(justification),
-                    tuple(status))

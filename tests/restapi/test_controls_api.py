@@ -29,10 +29,10 @@ def test_the_list_pages_with_link_headers_and_keeps_the_page_filters(make_token,
 def test_a_lead_records_a_decision_with_the_forms_rules(app, make_token, api):
     token = make_token(Role.LEAD, name="ci-decisions")
     incomplete = api.patch(token, "/api/v1/controls/A.9.1.1", json={
-        "applicability": "excluded"})
+        "applicability": "applicable", "implementation_status": "partial"})
     assert incomplete.status_code == 422
-    assert incomplete.json["errors"] == {"justification": ["Explain why the control is "
-                                                           "excluded."]}
+    assert incomplete.json["errors"] == {"reasons": ["Give at least one reason for including "
+                                                     "the control."]}
     response = api.patch(token, "/api/v1/controls/A.9.1.1", json=DECISION)
     assert response.status_code == 200, response.json
     assert response.json["control"]["implementation_status"] == "partial"

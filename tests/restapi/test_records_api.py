@@ -19,7 +19,20 @@ def test_the_soa_check_versions_and_the_frozen_workbook(app, runner, make_token,
     assert api.get(token, "/api/v1/soa/versions").json == []
     admin = make_user(Role.ADMIN)
     with app.app_context():
+        from controls.models import (
+            Applicability,
+            ControlState,
+            ImplementationStatus,
+        )
         from soa.versions import approve, submit
+
+        for state in db.session.scalars(select(ControlState).filter_by(edition="2013")):
+            state.applicability = Applicability.APPLICABLE
+            state.inclusion_reasons = "business"
+            state.implementation_status = ImplementationStatus.IMPLEMENTED
+            state.justification = "Needed to run the service."
+        db.session.flush()
+        assert api.get(token, "/api/v1/soa/check").json["ready"] is True
 
         version = submit(db.session.get(User, token.id), "First issue")
         approve(version, db.session.get(User, admin.id), "CEO")
