@@ -2,6 +2,12 @@
 
 from datetime import date
 
+from connectors.api_records import (
+    AwsRunRecord,
+    CheckResultRecord,
+    latest_check_results,
+    list_aws_runs,
+)
 from connectors.aws.demo import add_demo_connection as _add_demo_connection
 from connectors.aws.queries import CheckVerdict, Tile, tile, verdicts_by_control
 
@@ -26,5 +32,6 @@ def add_demo_connection(owner_id: int, today: date) -> int:
     return _add_demo_connection(owner_id, today)
 
 
-__all__ = ["CheckVerdict", "Tile", "add_demo_connection", "aws_tile", "check_verdicts",
-           "failing_checks"]
+__all__ = ["AwsRunRecord", "CheckResultRecord", "CheckVerdict", "Tile", "add_demo_connection",
+           "aws_tile", "check_verdicts", "failing_checks", "latest_check_results",
+           "list_aws_runs"]

@@ -11,6 +11,19 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from controls.api_records import (
+    ControlRecord,
+    DecisionError,
+    NotAllowed,
+    ReviewRecord,
+    Stale,
+    add_review,
+    decide,
+    get_control,
+    list_controls,
+    reviews_in_edition,
+    reviews_of,
+)
 from controls.models import (
     Applicability,
     ControlState,
@@ -32,21 +45,32 @@ from isms.api import User, db, record_event
 
 __all__ = [
     "Applicability",
+    "ControlRecord",
     "Decision",
+    "DecisionError",
     "DigestProvider",
     "DigestSection",
     "ImplementationStatus",
     "InclusionReason",
+    "NotAllowed",
     "Responsibility",
     "ReviewCadence",
+    "ReviewRecord",
+    "Stale",
     "add_months",
+    "add_review",
     "apply_decision",
     "create_decisions",
+    "decide",
     "decision_fields",
+    "get_control",
     "get_decision",
     "has_decisions",
+    "list_controls",
     "list_decisions",
     "register_digest_section",
+    "reviews_in_edition",
+    "reviews_of",
 ]
 
 

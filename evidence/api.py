@@ -8,6 +8,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from evidence.api_records import (
+    EvidenceRecord,
+    Gone,
+    NotAllowed,
+    VersionRecord,
+    get_evidence,
+    link_to_controls,
+    list_evidence,
+    new_evidence,
+    new_version,
+)
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.queries import InheritedReport, inherited_reports, items_for_control
 from evidence.services import (
@@ -20,7 +31,7 @@ from evidence.services import (
 )
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
-from evidence.storage import get_storage
+from evidence.storage import StorageError, get_storage
 from isms.api import db, local_today
 
 EVIDENCE_STATUSES = tuple(s.value for s in EvidenceStatus)
@@ -410,10 +421,16 @@ __all__ = [
     "EVIDENCE_STATUSES",
     "STATUS_RANK",
     "EvidenceError",
+    "EvidenceRecord",
     "EvidenceSummary",
+    "Gone",
+    "InheritedReport",
+    "NotAllowed",
     "RegisterRow",
+    "StorageError",
     "StoredVersion",
     "VersionDetail",
+    "VersionRecord",
     "VersionRef",
     "count_by_control",
     "count_links_to_carry",
@@ -424,10 +441,15 @@ __all__ = [
     "evidence_register",
     "expiring_by_owner",
     "find_items",
+    "get_evidence",
     "has_evidence",
     "inherited_evidence",
     "latest_for_controls",
+    "link_to_controls",
+    "list_evidence",
     "list_for_control",
+    "new_evidence",
+    "new_version",
     "read_blob",
     "status_by_control",
     "store_file_evidence",

@@ -10,6 +10,7 @@ from isms.audit import (
     record_event,
     verify_chain,
 )
+from isms.audit_views import EventRow, list_events
 from isms.auth.guard import (
     ALL_ROLES,
     EDITORS,
@@ -17,6 +18,8 @@ from isms.auth.guard import (
     allow,
     local_today,
     public,
+    register_api_prefix,
+    token_allow,
     token_public,
 )
 from isms.auth.models import Role, User
@@ -92,6 +95,7 @@ __all__ = [
     "Clause",
     "Edition",
     "EventRecord",
+    "EventRow",
     "Framework",
     "HashingSpool",
     "MailError",
@@ -131,6 +135,7 @@ __all__ = [
     "issue_calendar_token",
     "jsonable",
     "list_assignable_owners",
+    "list_events",
     "list_frameworks",
     "list_object_events",
     "local_now",
@@ -142,6 +147,7 @@ __all__ = [
     "public",
     "queue_backend",
     "record_event",
+    "register_api_prefix",
     "register_blob_store",
     "register_init_step",
     "register_job",
@@ -154,6 +160,7 @@ __all__ = [
     "set_auditor_scope",
     "set_controls",
     "strip_text",
+    "token_allow",
     "token_public",
     "user_for_calendar_token",
     "utcnow",

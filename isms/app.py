@@ -45,9 +45,10 @@ def _register_features(app: Flask) -> None:
     import coverage
     import evidence
     import management
+    import restapi
     import soa
 
-    for feature in (evidence, connectors, management, controls, coverage, soa):
+    for feature in (evidence, connectors, management, controls, coverage, soa, restapi):
         feature.init_app(app)
 
 
@@ -63,7 +64,7 @@ def _template_helpers(app: Flask) -> None:
                       position=95)
     register_nav_item(app, "Audit log", "audit.index", staff, ["audit."], position=85)
     register_nav_item(app, "Account", "auth.account", Role, ["auth.account",
-                      "auth.change_own_password", "auth.totp_setup"], position=99)
+                      "auth.change_own_password", "auth.totp_setup", "auth.tokens"], position=99)
 
     @app.context_processor
     def _globals():

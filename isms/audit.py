@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -95,6 +95,8 @@ def event_hash(fields: dict) -> str:
 
 
 def _default_actor() -> str:
+    if has_request_context() and g.get("isms_actor"):
+        return g.isms_actor  # an API request: the user and the name of their token
     if has_request_context() and current_user.is_authenticated:
         return str(current_user.id)
     return "system"
@@ -226,10 +228,21 @@ def list_object_events(object_type: str, object_id: str, limit: int = 20) -> lis
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()
-    user_ids = {int(e.actor) for e in events if e.actor.isdigit()}
+    user_ids = {int(_actor_user(e.actor)) for e in events if _actor_user(e.actor).isdigit()}
     names = {}
     if user_ids:
         names = {str(u.id): u.display_name
                  for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    return [EventRecord(e.seq, e.at, e.actor, names.get(e.actor, e.actor), e.action, e.before,
+    return [EventRecord(e.seq, e.at, e.actor, _actor_name(e.actor, names), e.action, e.before,
                         e.after) for e in events]
+
+
+def _actor_user(actor: str) -> str:
+    return actor.partition("/")[0]
+
+
+def _actor_name(actor: str, names: dict[str, str]) -> str:
+    """"12" reads as the user's name; "12/token:ci" as "Ann (token ci)"."""
+    user, _, via = actor.partition("/")
+    name = names.get(user, user)
+    return f"{name} ({via.replace(':', ' ', 1)})" if via else name

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import click
@@ -21,8 +22,8 @@ PER_PAGE = 50
 audit_cli = AppGroup("audit", help="The audit log.")
 
 
-def _filtered():
-    args = request.args
+def _filtered(args=None):
+    args = request.args if args is None else args
     query = select(AuditEvent).order_by(AuditEvent.seq.desc())
     for name in ("actor", "action", "object_type", "object_id"):
         value = (args.get(name) or "").strip()[:128]
@@ -39,6 +40,28 @@ def _filtered():
         query = query.where(AuditEvent.at >= moment if name == "from" else
                             AuditEvent.at < moment + timedelta(microseconds=1))
     return query
+
+
+def list_events(args, page: int, per_page: int):
+    """Return (one page of events matching the log page's filters, newest first, total)."""
+    result = db.paginate(_filtered(args), page=page, per_page=per_page, error_out=False)
+    return [EventRow(e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.before,
+                     e.after, e.ip, e.prev_hash, e.hash) for e in result.items], result.total
+
+
+@dataclass(frozen=True)
+class EventRow:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict | None
+    after: dict | None
+    ip: str | None
+    prev_hash: str
+    hash: str
 
 
 @bp.route("/audit")

@@ -39,6 +39,8 @@ DEFAULTS = {
     "ISMS_LOGIN_MAX_FAILURES_PER_IP": 50,
     "ISMS_LOGIN_WINDOW_MINUTES": 15,
     "ISMS_LOGIN_LOCKOUT_MINUTES": 15,
+    # Requests one API token may make per minute (counted in the database, for all workers).
+    "ISMS_API_RATE_LIMIT": 600,
     # Proxy addresses or networks (comma-separated) whose X-Forwarded-For is believed.
     "ISMS_TRUSTED_PROXIES": "",
     "ISMS_AWS_VALID_DAYS": 7,  # how long a collected AWS snapshot counts as current evidence

@@ -3,7 +3,7 @@
 import ipaddress
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 # No inline script or style anywhere: the pages need nothing but their own files.
@@ -29,8 +29,8 @@ def add_security_headers(response):
 
 def expire_idle_sessions():
     """Sign a user out after ISMS_IDLE_MINUTES without a request."""
-    if not current_user.is_authenticated:
-        return None
+    if g.get("isms_api_token") or not current_user.is_authenticated:
+        return None  # API requests carry a token, not a session
     now = int(time.time())
     last = session.get("isms_seen", now)
     if now - last > current_app.config["ISMS_IDLE_MINUTES"] * 60:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from isms.api import clauses, db
+from management.api_records import FindingRecord, RiskRecord, list_findings, list_risks
 from management.clauses import clause_progress
 from management.findings import counts_by_status
 from management.models import ClauseEvidence, ClauseState, Risk
@@ -101,11 +102,15 @@ def clause_standings(edition: str) -> dict[str, ClauseStanding]:
 
 __all__ = [
     "ClauseStanding",
+    "FindingRecord",
     "ManagementSummary",
     "OpenAction",
+    "RiskRecord",
     "RiskRef",
     "clause_standings",
     "link_control_risks",
+    "list_findings",
+    "list_risks",
     "load_demo",
     "open_actions_of",
     "overdue_actions_by_owner",

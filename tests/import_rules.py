@@ -4,7 +4,8 @@ import ast
 from pathlib import Path
 
 # Who may import whom: each package may use any package further down the chain.
-CHAIN = ("soa", "coverage", "controls", "management", "connectors", "evidence", "isms")
+CHAIN = ("restapi", "soa", "coverage", "controls", "management", "connectors", "evidence",
+         "isms")
 # The single composition point where the shell registers its features.
 COMPOSITION_POINT = Path("isms", "app.py")
 

@@ -110,3 +110,17 @@ def test_controls_may_not_reach_up_into_coverage_and_coverage_only_through_apis(
         "controls/digest.py:2: controls must not import coverage (wrong way) "
         "(coverage.api.coverage_drops)",
     ]
+
+
+def test_nothing_below_the_api_may_import_it(tmp_path):
+    root = _plant(tmp_path, {
+        "restapi/__init__.py": "",
+        "restapi/views.py": "from controls.api import decide\nfrom soa.models import SoaVersion\n",
+        "soa/__init__.py": "",
+        "soa/rows.py": "import restapi.spec\n",
+        "controls/__init__.py": "",
+    })
+    assert find_violations(root) == [
+        "restapi/views.py:2: restapi may use soa only through soa.api (soa.models.SoaVersion)",
+        "soa/rows.py:1: soa must not import restapi (wrong way) (restapi.spec)",
+    ]

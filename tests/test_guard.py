@@ -12,7 +12,7 @@ from isms.auth.models import Role, User
 from isms.db import db
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "core.healthz", "static",
-                    "controls.calendar_feed"}
+                    "controls.calendar_feed", "restapi.openapi", "restapi.docs"}
 TOKEN_ONLY = {"controls.calendar_feed"}
 _OWNER = frozenset({Role.OWNER})
 # Routes a role reaches only for objects it may touch: the sample objects belong to a lead,
@@ -50,7 +50,10 @@ RULE_ARGS = {r.rule: r.arguments for r in RULES}
 # For any(a, b) converters: the alphabetically first choice, so every rule builds a URL.
 RULE_CHOICES = {r.rule: {name: sorted(conv.items)[0] for name, conv in r._converters.items()
                          if hasattr(conv, "items")} for r in RULES}
-GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
+with APP.app_context():
+    # API routes: a bearer token is their only credential (walked in tests/restapi/).
+    API_ROUTES = [r for r in ROUTES if getattr(access_for(r[1]), "api", False)]
+GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS and r not in API_ROUTES]
 
 
 @pytest.fixture
@@ -97,6 +100,9 @@ def objects(app, make_user, monkeypatch):
         version = submit(lead_user, "Sample issue")
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
+        from isms.auth.tokens import create_token
+
+        token = create_token(lead_user, "sample", "read", actor="system:test")
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
                                                       lead.id))
         run = start_run(connection, trigger="web")
@@ -104,6 +110,7 @@ def objects(app, make_user, monkeypatch):
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
                 "request_id": evidence_request.id, "connection_id": connection.id,
+                "token_id": token.id,
                 "run_id": run.id,
                 **management}
 
@@ -335,3 +342,55 @@ def test_a_post_without_or_with_a_forged_csrf_token_is_refused(client, login_as)
     for response in (missing, forged):
         assert response.status_code == 400
         assert "Reload the page" in response.get_data(as_text=True)
+
+
+# --- API routes: the same declarations, with a bearer token as the only credential ---------
+
+def _bearer(app, user_id: int, scope: str) -> dict:
+    from isms.auth.tokens import create_token
+
+    with app.app_context():
+        token = create_token(db.session.get(User, user_id), f"walk-{scope}", scope,
+                             actor="system:test")
+        db.session.commit()
+    return {"Authorization": f"Bearer {token.secret}"}
+
+
+def test_every_api_route_is_declared_for_tokens_and_every_api_path_is_one():
+    assert API_ROUTES, "the API has routes"
+    api_paths = {r for r, e, _ in ROUTES if r.startswith("/api/")}
+    assert api_paths == {r for r, _, _ in API_ROUTES} | {"/api/v1/openapi.json", "/api/v1/docs"}
+
+
+@pytest.mark.parametrize("rule,endpoint,method", API_ROUTES)
+def test_api_routes_refuse_requests_without_a_token_even_with_a_session(
+        app, client, login_as, objects, rule, endpoint, method):
+    url = _url(app, rule, endpoint, objects)
+    assert client.open(url, method=method).status_code == 401
+    login_as(Role.LEAD)  # a cookie session is ignored on the API
+    response = client.open(url, method=method)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("rule,endpoint,method", API_ROUTES)
+def test_each_role_token_reaches_exactly_the_api_routes_declared(
+        app, client, make_user, objects, role, rule, endpoint, method):
+    with app.app_context():
+        access = access_for(endpoint)
+    user = make_user(role)
+    url = _url(app, rule, endpoint, objects)
+    writes = method not in SAFE_METHODS
+    allowed = role in access.roles and not (writes and role is Role.AUDITOR)
+    response = client.open(url, method=method, headers=_bearer(app, user.id, "write"),
+                           json={} if method in ("PATCH", "PUT") else None)
+    assert response.status_code < 500, (endpoint, role, response.status_code)
+    if not allowed:
+        assert response.status_code == 403, (endpoint, role, response.status_code)
+    elif response.status_code == 403:
+        assert role in OBJECT_CHECKED.get(endpoint, ()) or (
+            writes and role is Role.OWNER), (endpoint, role)
+    if writes:  # a read token never writes, whatever the role
+        read_only = client.open(url, method=method, headers=_bearer(app, user.id, "read"))
+        assert read_only.status_code == 403, (endpoint, role)

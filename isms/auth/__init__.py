@@ -4,8 +4,11 @@ from flask import request
 from flask_login import LoginManager, current_user
 
 from isms.audit import record_event
-from isms.auth import account_views  # noqa: F401 (adds the account pages to the blueprint)
-from isms.auth.cli import user_cli
+from isms.auth import (  # noqa: F401 (they add the account pages to the blueprint)
+    account_views,
+    token_views,
+)
+from isms.auth.cli import token_cli, user_cli
 from isms.auth.guard import enforce
 from isms.auth.models import Role, User, load_user
 from isms.auth.views import bp
@@ -28,6 +31,7 @@ def init_app(app) -> None:
     app.before_request(enforce)
     app.after_request(record_auditor_reads)
     app.cli.add_command(user_cli)
+    app.cli.add_command(token_cli)
 
 
 __all__ = ["Role", "User", "init_app"]

@@ -6,11 +6,19 @@ import click
 from flask.cli import AppGroup
 
 from isms.auth.guard import local_today
-from isms.auth.models import Role
+from isms.auth.models import Role, TokenScope
 from isms.auth.scope import ScopeError, expand_scope, set_scope
 from isms.auth.services import UserError, create_user, get_user_by_email, reset_password
+from isms.auth.tokens import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    TokenError,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from isms.auth.totp import disable_totp
-from isms.db import db
+from isms.db import db, utcnow
 from isms.org import get_organisation
 
 user_cli = AppGroup("user", help="Manage users.")
@@ -61,3 +69,61 @@ def reset_password_command(email, remove_totp):
     db.session.commit()
     click.echo(f"Temporary password for {user.email}: {temporary}")
     click.echo("They must choose a new one when they sign in.")
+
+
+token_cli = AppGroup("token", help="Personal access tokens for the API.")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. the pipeline's name.")
+@click.option("--scope", required=True, type=click.Choice([s.value for s in TokenScope]))
+@click.option("--expires-days", type=int, default=DEFAULT_DAYS, show_default=True,
+              help=f"Days until the token expires (at most {MAX_DAYS}).")
+def create_token_command(email, name, scope, expires_days):
+    """Create a token for a user and print its secret, once."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    if not user.is_enabled:
+        raise click.ClickException(f"{user.email} is disabled.")
+    try:
+        token = create_token(user, name, scope, expires_days, actor="system:cli")
+    except TokenError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(token.secret)
+    click.echo(f"Token '{token.name}' ({token.scope}) for {user.email}, expires "
+               f"{token.expires_at:%Y-%m-%d}. It is shown only now.", err=True)
+
+
+@token_cli.command("list")
+@click.argument("email")
+def list_tokens_command(email):
+    """List a user's tokens: name, scope, expiry, last use, state."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    now = utcnow()
+    for token in list_tokens(user.id):
+        state = ("revoked" if token.revoked_at else "live" if token.is_live(now) else "expired")
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        click.echo(f"{token.id}\t{token.name}\t{token.scope.value}\t{state}\t"
+                   f"expires {token.expires_at:%Y-%m-%d}\tlast used {used}")
+
+
+@token_cli.command("revoke")
+@click.argument("email")
+@click.option("--name", required=True, help="The token's name.")
+def revoke_token_command(email, name):
+    """Revoke a user's live tokens of this name."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    revoked = [t for t in list_tokens(user.id)
+               if t.name == name and revoke_token(t, actor="system:cli")]
+    if not revoked:
+        raise click.ClickException(f"{user.email} has no live token named '{name}'.")
+    db.session.commit()
+    click.echo(f"Revoked {len(revoked)} token(s) named '{name}'.")

@@ -6,11 +6,21 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from isms.auth.models import Role
 from isms.auth.services import MIN_PASSWORD_LENGTH
@@ -72,3 +82,14 @@ class UserForm(FlaskForm):
     def validate_valid_until(self, field):
         if field.data and self.valid_from.data and field.data < self.valid_from.data:
             raise ValidationError("The access window ends before it starts.")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=40)], filters=[strip_text],
+                       description="What the token is for, e.g. the pipeline that uses it.")
+    scope = SelectField("Scope", choices=choices([
+        ("read", "Read: look things up"),
+        ("write", "Write: also upload evidence and record decisions")]))
+    days = IntegerField("Expires after (days)", default=90,
+                        validators=[InputRequired(), NumberRange(1, 365)],
+                        description="From 1 to 365 days.")

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 from isms.auth.models import Role
+from isms.auth.token_guard import enforce_token
 from isms.auth.totp import is_totp_required
 from isms.org import find_organisation, local_now
 
@@ -28,6 +29,8 @@ class Access:
     auditor_may_write: bool = False
     # Public, but the view must refuse any request without a valid secret token.
     token_only: bool = False
+    # An API route: a personal access token (Authorization: Bearer) is the only credential.
+    api: bool = False
 
 
 ALL_ROLES = frozenset(Role)
@@ -55,11 +58,34 @@ def token_public(view):
 
 def allow(*roles: Role, auditor_may_write: bool = False) -> Callable:
     """Declare the roles that may use a view; auditors may POST only where said here."""
+    return _declare(Access(roles=_flatten(roles), auditor_may_write=auditor_may_write))
+
+
+def _flatten(roles) -> frozenset:
     flat = frozenset(r for group in roles for r in (group if isinstance(group, frozenset)
                                                      else (group,)))
     if not flat:
-        raise ValueError("allow() needs at least one role; use @public for open views")
-    return _declare(Access(roles=flat, auditor_may_write=auditor_may_write))
+        raise ValueError("a declaration needs at least one role; use @public for open views")
+    return flat
+
+
+def token_allow(*roles: Role) -> Callable:
+    """Declare an API route for the roles given; only a bearer token signs its requests in.
+
+    A read token may use safe methods only; auditors never write, whatever their token.
+    """
+    return _declare(Access(roles=_flatten(roles), api=True))
+
+
+def register_api_prefix(app, prefix: str) -> None:
+    """Say that paths under `prefix` belong to the API, so unknown ones answer 404, not login."""
+    app.extensions.setdefault("isms_api_prefixes", []).append(prefix.rstrip("/") + "/")
+
+
+def is_api_path() -> bool:
+    """Say whether this request's path lies under a registered API prefix."""
+    prefixes = current_app.extensions.get("isms_api_prefixes", [])
+    return any(request.path.startswith(p) or request.path + "/" == p for p in prefixes)
 
 
 def access_for(endpoint: str | None) -> Access | None:
@@ -75,6 +101,10 @@ def enforce():
     access = access_for(request.endpoint)
     if access is not None and access.public:
         return None
+    if access is not None and access.api:
+        return enforce_token(access)
+    if request.endpoint is None and is_api_path():
+        return None  # routing answers 404 or 405; cookies never open the API
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=_current_path()))
     if not current_user.is_within_window(local_today()):

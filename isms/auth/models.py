@@ -6,7 +6,7 @@ from enum import StrEnum
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from isms.db import UTCDateTime, db, enum_column, utcnow
@@ -122,3 +122,36 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
     ip: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+
+
+class TokenScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class ApiToken(db.Model):
+    """A personal access token for /api/v1; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    scope: Mapped[TokenScope] = mapped_column(enum_column(TokenScope, "token_scope"),
+                                              nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The first characters of the secret, shown in lists so people can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The per-token rate limit: requests counted in the window that started at window_start.
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                              server_default="0")
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now

@@ -75,3 +75,33 @@ def wait_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     unit = "minute" if minutes == 1 else "minutes"
     return f"Too many failed sign-ins. Try again in {minutes} {unit}."
+
+
+def seconds_address_locked(ip: str, now: datetime | None = None) -> int:
+    """Return how long requests from this address stay refused (failed sign-ins and tokens)."""
+    now = now or utcnow()
+    config = current_app.config
+    limit = Limit("ip", ip, config["ISMS_LOGIN_MAX_FAILURES_PER_IP"],
+                  now - timedelta(minutes=config["ISMS_LOGIN_WINDOW_MINUTES"]))
+    count, last = _count(limit)
+    if count < limit.max_failures or last is None:
+        return 0
+    lockout = timedelta(minutes=config["ISMS_LOGIN_LOCKOUT_MINUTES"])
+    return max(0, math.ceil((last + lockout - now).total_seconds()))
+
+
+def record_token_failure(ip: str, reason: str) -> None:
+    """Count a refused API token against its address and audit it (the caller commits)."""
+    now = utcnow()
+    db.session.add(LoginFailure(at=now, email=TOKEN_FAILURE_EMAIL, ip=ip[:64]))
+    db.session.flush()
+    record_event("auth.token_failed", "api_token", "-", after={"reason": reason},
+                 actor="anonymous")
+    limit = _limits("", ip, None, now)[1]
+    if _count(limit)[0] == limit.max_failures:
+        record_event("auth.lockout", "login", ip[:128], actor="anonymous", after={
+            "by": ["ip"], "minutes": current_app.config["ISMS_LOGIN_LOCKOUT_MINUTES"]})
+
+
+# Failures of API tokens are kept under this pseudo-address so no account is locked by them.
+TOKEN_FAILURE_EMAIL = "(api token)"  # noqa: S105 (a label, not a secret)

@@ -1,0 +1,76 @@
+"""The guard's half for API routes: a bearer token is the only way in, cookies count for nothing.
+
+The outcome is an HTTP error the API turns into a problem document: 401 for a missing or dead
+token (failures count towards the address's lockout), 403 for a role or scope that does not
+allow the request, 429 with Retry-After for a locked address or a token over its rate.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
+
+from isms.auth.models import Role, TokenScope, User
+from isms.auth.throttle import record_token_failure, seconds_address_locked
+from isms.auth.tokens import count_use, find_live_token, token_actor
+from isms.db import db
+from isms.org import local_now
+from isms.security import client_ip
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    scope: str
+    user_id: int
+
+
+def _unauthorized(message: str) -> Unauthorized:
+    error = Unauthorized(message, www_authenticate=WWWAuthenticate("bearer", {"realm": "isms"}))
+    return error
+
+
+def _too_many(seconds: int, message: str) -> TooManyRequests:
+    return TooManyRequests(message, retry_after=seconds)
+
+
+def bearer_secret() -> str | None:
+    """Return the token in `Authorization: Bearer ...`, or None."""
+    scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+def enforce_token(access) -> None:
+    """Sign the request in with its bearer token, or raise the error that refuses it."""
+    ip = client_ip()
+    locked = seconds_address_locked(ip)
+    if locked:
+        raise _too_many(locked, "Too many failed attempts from this address.")
+    secret = bearer_secret()
+    if secret is None:
+        raise _unauthorized("Send a personal access token as 'Authorization: Bearer <token>'.")
+    token = find_live_token(secret)
+    if token is None:
+        record_token_failure(ip, "unknown, revoked or expired token")
+        db.session.commit()
+        raise _unauthorized("The token is unknown, revoked or expired.")
+    user = db.session.get(User, token.user_id)
+    if not user.is_within_window(local_now().date()):
+        raise _unauthorized("Your auditor access window is closed.")
+    g.isms_api_token = TokenInfo(token.id, token.name, token.scope.value, user.id)
+    g.isms_actor = token_actor(token)
+    wait = count_use(token, current_app.config["ISMS_API_RATE_LIMIT"])
+    db.session.commit()  # last used and the rate window count even if the request fails
+    if wait:
+        raise _too_many(wait, "This token sent too many requests; wait and try again.")
+    g._login_user = user  # Flask-Login's current user for this request only; no session
+    if user.role not in access.roles:
+        raise Forbidden("Your role does not allow this.")
+    if request.method not in SAFE_METHODS and (
+            user.role is Role.AUDITOR or g.isms_api_token.scope != TokenScope.WRITE):
+        raise Forbidden("This token may only read." if user.role is not Role.AUDITOR
+                        else "Auditors read; they do not change anything.")

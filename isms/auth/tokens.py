@@ -1,0 +1,130 @@
+"""Personal access tokens: created for a user, shown once, stored hashed, revoked, expiring.
+
+A token's secret carries 256 random bits, so one SHA-256 of it is enough to store: nobody can
+search that space, and a slow password hash would only slow every API request down.
+"""
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, literal, select, update
+
+from isms.audit import record_event
+from isms.auth.models import ApiToken, TokenScope, User
+from isms.db import UTCDateTime, db, utcnow
+
+SECRET_PREFIX = "isms_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+NAME_LENGTH = 40
+RATE_WINDOW = timedelta(minutes=1)
+
+
+class TokenError(ValueError):
+    """A token could not be created or changed; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: int
+    name: str
+    scope: str
+    expires_at: datetime
+    secret: str  # shown once, never stored
+
+
+def hash_secret(secret: str) -> str:
+    """Return the stored form of a token's secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def token_actor(token: ApiToken) -> str:
+    """The audit actor of a token's requests: the user's id and the token's name."""
+    return f"{token.user_id}/token:{token.name}"[:64]
+
+
+def create_token(user: User, name: str, scope: str, days: int | None = None, *,
+                 actor: str | None = None, now: datetime | None = None) -> NewToken:
+    """Create a token for a user (the caller commits); the secret is returned only here."""
+    now = now or utcnow()
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("Name the token, e.g. after the pipeline that uses it.", "name")
+    if len(name) > NAME_LENGTH or any(ord(c) < 32 for c in name):
+        raise TokenError(f"Token names are at most {NAME_LENGTH} printable characters.", "name")
+    if scope not in {s.value for s in TokenScope}:
+        raise TokenError("The scope is read or write.", "scope")
+    days = DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError(f"A token lasts from 1 to {MAX_DAYS} days.", "days")
+    if db.session.scalar(select(ApiToken.id).where(
+            ApiToken.user_id == user.id, ApiToken.name == name, ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now)) is not None:
+        raise TokenError("You already have a live token with this name.", "name")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, scope=TokenScope(scope),
+                     secret_hash=hash_secret(secret), prefix=secret[:12], created_at=now,
+                     expires_at=now + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    record_event("token.create", "user", user.id, actor=actor, after={
+        "token_id": token.id, "name": name, "scope": scope, "expires_at": token.expires_at})
+    return NewToken(token.id, name, scope, token.expires_at, secret)
+
+
+def list_tokens(user_id: int) -> list[ApiToken]:
+    """Return a user's tokens, newest first (revoked and expired ones too)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                   .order_by(ApiToken.id.desc())))
+
+
+def revoke_token(token: ApiToken, *, actor: str | None = None) -> bool:
+    """Revoke a token (the caller commits); return False if it was revoked already."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    record_event("token.revoke", "user", token.user_id, actor=actor,
+                 after={"token_id": token.id, "name": token.name})
+    return True
+
+
+def find_live_token(secret: str, now: datetime | None = None) -> ApiToken | None:
+    """Return the live token with this secret and an enabled user, or None."""
+    if not secret.startswith(SECRET_PREFIX) or len(secret) > 100:
+        return None
+    now = now or utcnow()
+    token = db.session.scalars(select(ApiToken).where(
+        ApiToken.secret_hash == hash_secret(secret))).one_or_none()
+    if token is None or not token.is_live(now):
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.is_enabled or user.must_change_password:
+        return None
+    return token
+
+
+def count_use(token: ApiToken, limit: int, now: datetime | None = None) -> int:
+    """Record a use (last used, rate window); return the seconds to wait, 0 when allowed.
+
+    One UPDATE ... RETURNING, so every worker counts the same requests and none is lost.
+    """
+    now = now or utcnow()
+    fresh = (ApiToken.window_start.is_(None)) | (ApiToken.window_start <= now - RATE_WINDOW)
+    count, started = db.session.execute(
+        update(ApiToken).where(ApiToken.id == token.id)
+        .values(last_used_at=now,
+                window_start=case((fresh, literal(now, UTCDateTime())),
+                                  else_=ApiToken.window_start),
+                window_count=case((fresh, 1), else_=ApiToken.window_count + 1))
+        .returning(ApiToken.window_count, ApiToken.window_start)
+        .execution_options(synchronize_session=False)).one()
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((started + RATE_WINDOW - now).total_seconds()))
