@@ -1,1 +1,136 @@
-"""What other packages may ask of controls (nothing below controls may call it)."""
+"""What the packages above controls (the SoA, coverage, the REST API) may ask of it.
+
+Decisions leave this package as frozen `Decision` values; changes come back in through
+`apply_decision` and `create_decisions`, which audit them like the edit form does.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from controls.models import (
+    Applicability,
+    ControlState,
+    ImplementationStatus,
+    InclusionReason,
+    Responsibility,
+    ReviewCadence,
+)
+from controls.services import (
+    ControlRow,
+    get_control_row,
+    list_control_rows,
+    risk_refs_text,
+    snapshot,
+    update_control,
+)
+from isms.api import User, db, record_event
+
+__all__ = [
+    "Applicability",
+    "Decision",
+    "ImplementationStatus",
+    "InclusionReason",
+    "Responsibility",
+    "ReviewCadence",
+    "apply_decision",
+    "create_decisions",
+    "decision_fields",
+    "get_decision",
+    "has_decisions",
+    "list_decisions",
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One control's decision as the SoA and the other readers above controls see it."""
+
+    edition: str
+    control_id: str
+    group_id: str
+    group_title: str
+    title: str
+    position: int
+    applicability: Applicability | None
+    reasons: tuple[InclusionReason, ...]
+    justification: str
+    implementation_status: ImplementationStatus | None
+    responsibility: Responsibility
+    company_part: str
+    aws_part: str
+    risk_refs: str  # linked register ids first, then any other words the field holds
+    written_risk_refs: str  # the field as the lead wrote it
+    owner_id: int | None
+    owner_name: str
+    notes: str
+    evidence: str  # current, expiring, expired or none
+    review_cadence: ReviewCadence
+    first_review_on: date | None
+    last_reviewed_on: date | None
+    next_review_on: date | None
+
+
+def _decision(row: ControlRow) -> Decision:
+    state, item, review = row.state, row.item, row.review
+    return Decision(
+        state.edition, item.control_id, item.group_id, item.group_title, item.title,
+        item.position, state.applicability, tuple(state.reasons), state.justification,
+        state.implementation_status, state.responsibility, state.company_part,
+        state.aws_part, risk_refs_text(row), state.risk_refs, state.owner_id,
+        state.owner.display_name if state.owner else "", state.notes, row.evidence,
+        state.review_cadence, state.first_review_on,
+        review.last_reviewed_on if review else None, review.next_due if review else None)
+
+
+def list_decisions(edition: str) -> list[Decision]:
+    """Every control of the edition that has a state, in catalog order (a fixed few queries)."""
+    return [_decision(row) for row in list_control_rows(edition)]
+
+
+def get_decision(edition: str, control_id: str) -> Decision | None:
+    """One control's decision, or None when the edition has no such control."""
+    row = get_control_row(edition, control_id)
+    return _decision(row) if row else None
+
+
+def has_decisions(edition: str) -> bool:
+    """Whether any control state of the edition exists."""
+    return db.session.scalar(
+        select(ControlState.id).filter_by(edition=edition).limit(1)) is not None
+
+
+def decision_fields(edition: str, control_id: str) -> dict:
+    """The audited fields of one control as stored (enums, ids, comma-joined reasons)."""
+    state = _state(edition, control_id)
+    return snapshot(state) if state else {}
+
+
+def apply_decision(edition: str, control_id: str, values: dict, actor: User | None,
+                   audit_actor: str | None = None) -> list[str]:
+    """Change one control's decision as the edit form would; return warnings for the user."""
+    state = _state(edition, control_id)
+    if state is None:
+        raise LookupError(f"{control_id} has no decision record in the {edition} edition.")
+    return update_control(state, values, actor, audit_actor=audit_actor)
+
+
+def create_decisions(edition: str, states: list[dict], audit_actor: str | None = None,
+                     action: str = "control.transition") -> None:
+    """Add a state per dict (model field names, plus `sources` for the audit event)."""
+    for values in states:
+        fields = {k: v for k, v in values.items() if k != "sources"}
+        db.session.add(ControlState(edition=edition, **fields))
+        record_event(action, "control", f"{edition}:{values['control_id']}",
+                     actor=audit_actor, after={"from": values.get("sources", []), **{
+                         k: v for k, v in fields.items() if k != "control_id"}})
+    db.session.flush()
+
+
+def _state(edition: str, control_id: str) -> ControlState | None:
+    return db.session.scalars(
+        select(ControlState).where(ControlState.edition == edition,
+                                   ControlState.control_id == control_id)
+        .options(joinedload(ControlState.owner))).one_or_none()

@@ -193,37 +193,6 @@ class OverdueNotice(db.Model):
     __table_args__ = (UniqueConstraint("subject", "due_on"),)
 
 
-class SoaStatus(StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    WITHDRAWN = "withdrawn"
-
-
-class SoaVersion(db.Model):
-    """An issued Statement of Applicability: frozen decisions, approval, workbook and hash."""
-
-    __tablename__ = "soa_versions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
-    edition: Mapped[str] = mapped_column(String(4), nullable=False)
-    status: Mapped[SoaStatus] = mapped_column(enum_column(SoaStatus, "soa_status"), nullable=False)
-    change_summary: Mapped[str] = mapped_column(Text, nullable=False)
-    # The decision columns of every control at submission, for approval checks and diffs.
-    snapshot: Mapped[dict] = mapped_column(db.JSON, nullable=False)
-    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    approver_title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    workbook: Mapped[bytes | None] = mapped_column(db.LargeBinary)
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    previous_sha256: Mapped[str | None] = mapped_column(String(64))
-
-    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id], lazy="raise")
-    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id], lazy="raise")
-
-
 class RequestStatus(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"

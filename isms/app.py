@@ -42,8 +42,9 @@ def _register_features(app: Flask) -> None:
     import controls
     import evidence
     import management
+    import soa
 
-    for feature in (evidence, management, controls):
+    for feature in (evidence, management, controls, soa):
         feature.init_app(app)
 
 

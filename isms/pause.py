@@ -1,6 +1,6 @@
 """A test-only pause inside a request's transaction, for the fault tests. Never set in use.
 
-With `ISMS_TEST_PAUSE_AT` naming an endpoint (e.g. `controls.soa_decide`), a request to that
+With `ISMS_TEST_PAUSE_AT` naming an endpoint (e.g. `soa.decide`), a request to that
 endpoint flushes its changes when it commits, writes `<instance>/paused` and waits there, the
 transaction still open, until the test deletes the file (or two minutes pass). The tests then
 kill the server or cut the database at that known point. Unset (the default), nothing is

@@ -55,3 +55,17 @@ def test_only_the_app_factory_may_register_features(tmp_path):
     assert find_violations(root) == [
         "isms/cli.py:1: isms must not import controls (wrong way) (controls)"
     ]
+
+
+def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
+    root = _plant(tmp_path, {
+        "controls/__init__.py": "",
+        "controls/views.py": "from soa.api import issued_versions\n",
+        "soa/__init__.py": "",
+        "soa/views.py": "from controls.api import list_decisions\nfrom controls import models\n",
+    })
+    assert find_violations(root) == [
+        "soa/views.py:2: soa may use controls only through controls.api (controls.models)",
+        "controls/views.py:1: controls must not import soa (wrong way) "
+        "(soa.api.issued_versions)",
+    ]

@@ -32,9 +32,9 @@ def run(app, *args: str, code: int = 0) -> str:
 
 def fill(app) -> None:
     """A source instance with every kind of row: demo data, an issued SoA, a purge."""
-    from controls.soa_versions import approve, submit
     from evidence.maintenance import decide_purge, destroy_purged_blob, request_purge
     from evidence.models import EvidencePurge, EvidenceVersion
+    from soa.versions import approve, submit
 
     run(app, "init", "--name", "Café Ünïcode ☕ Ltd")
     run(app, "demo")

@@ -101,7 +101,7 @@ def test_sigkill_during_an_upload_leaves_no_row_and_no_file(tmp_path):
 
 
 def test_sigkill_during_an_soa_approval_leaves_it_submitted(tmp_path):
-    with live_server(tmp_path, ISMS_TEST_PAUSE_AT="controls.soa_decide") as server:
+    with live_server(tmp_path, ISMS_TEST_PAUSE_AT="soa.decide") as server:
         done = server.isms("user", "create", ADMIN_EMAIL, "--role", "admin", "--password-stdin",
                            stdin=ADMIN_PASSWORD + "\n")
         assert done.returncode == 0, done.stderr

@@ -57,12 +57,12 @@ def objects(app, make_user):
     from controls.models import ControlState, FollowUp, ReviewOutcome
     from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
-    from controls.soa_versions import approve, submit
     from evidence.aws_services import ConnectionValues, save_connection
     from evidence.maintenance import request_purge
     from evidence.models import EvidenceKind, EvidenceVersion
     from evidence.services import Content, create_item
     from isms.auth.models import User
+    from soa.versions import approve, submit
 
     lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
     with app.app_context():

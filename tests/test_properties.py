@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from controls.soa_grid import COLUMN_NAMES, NO, REASONS, RESPONSIBILITY, STATUS, YES, Cell
-from controls.soa_grid import read_workbook as read_grid
-from controls.soa_import import catalogs, load_sheets
 from isms.auth.models import Role
 from isms.forms import choice_values, choices, pick_arg, strip_text
+from soa.grid import COLUMN_NAMES, NO, REASONS, RESPONSIBILITY, STATUS, YES, Cell
+from soa.grid import read_workbook as read_grid
+from soa.importer import catalogs, load_sheets
 from tests.conftest import is_postgres
 
 pytestmark = pytest.mark.skipif(is_postgres(), reason="the parsers, not the database: SQLite only")

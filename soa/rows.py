@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from controls.models import Applicability
-from controls.services import list_control_rows, risk_refs_text
+from controls.api import Applicability, list_decisions
 from evidence.api import count_by_control
 from isms.api import counterparts, get_edition
 
@@ -57,20 +56,16 @@ def soa_rows(edition: str) -> list[SoaRow]:
     """Return one row per control of the edition, in catalog order (a fixed few queries)."""
     counts = count_by_control(edition)
     rows = []
-    for row in list_control_rows(edition):
-        state, item = row.state, row.item
+    for d in list_decisions(edition):
         applicable = {Applicability.APPLICABLE: "Yes", Applicability.EXCLUDED: "No"}.get(
-            state.applicability, "")
+            d.applicability, "")
         rows.append(SoaRow(
-            item.control_id, f"{item.group_id} {item.group_title}", item.title, applicable,
-            ", ".join(REASON_WORDS[r.value] for r in state.reasons), state.justification,
-            STATUS_WORDS.get(getattr(state.implementation_status, "value", ""), ""),
-            RESPONSIBILITY_WORDS[state.responsibility.value], state.company_part,
-            state.aws_part, risk_refs_text(row),
-            state.owner.display_name if state.owner else "",
-            counts.get(item.control_id, 0), EVIDENCE_WORDS[row.evidence],
-            row.review.last_reviewed_on if row.review else None,
-            row.review.next_due if row.review else None))
+            d.control_id, f"{d.group_id} {d.group_title}", d.title, applicable,
+            ", ".join(REASON_WORDS[r.value] for r in d.reasons), d.justification,
+            STATUS_WORDS.get(getattr(d.implementation_status, "value", ""), ""),
+            RESPONSIBILITY_WORDS[d.responsibility.value], d.company_part, d.aws_part,
+            d.risk_refs, d.owner_name, counts.get(d.control_id, 0), EVIDENCE_WORDS[d.evidence],
+            d.last_reviewed_on, d.next_review_on))
     return rows
 
 

@@ -3,20 +3,19 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
-from controls.models import (
+from controls.api import (
     Applicability,
-    ControlState,
+    Decision,
     ImplementationStatus,
     InclusionReason,
     Responsibility,
     ReviewCadence,
+    create_decisions,
+    has_decisions,
+    list_decisions,
 )
-from controls.reviews import last_reviews, review_status
 from evidence.api import carry_links
-from isms.api import counterparts, db, get_edition, get_organisation, local_today, record_event
+from isms.api import counterparts, db, get_edition, get_organisation, record_event
 from management.api import link_control_risks, risks_for_controls
 
 PROGRESS = list(ImplementationStatus)  # not started < planned < partial < implemented
@@ -42,7 +41,7 @@ def _joined(sources, attribute: str) -> str:
     return "\n".join(f"{control_id}: {text}" for control_id, text in texts)
 
 
-def merge(sources: list[ControlState], due: dict, risks: dict | None = None) -> dict:
+def merge(sources: list[Decision], due: dict, risks: dict | None = None) -> dict:
     """Combine the 2013 decisions that map onto one 2022 control."""
     decided = [s.applicability for s in sources]
     applicability = (Applicability.APPLICABLE if Applicability.APPLICABLE in decided else
@@ -54,7 +53,8 @@ def merge(sources: list[ControlState], due: dict, risks: dict | None = None) -> 
     responsibilities = {s.responsibility for s in sources}
     owners = Counter(s.owner_id for s in sources if s.owner_id)
     linked = [r.ref for s in sources for r in (risks or {}).get(s.control_id, ())]
-    refs = linked + [r.strip() for s in sources for r in s.risk_refs.split(",") if r.strip()]
+    refs = linked + [r.strip() for s in sources
+                     for r in s.written_risk_refs.split(",") if r.strip()]
     cadence = min((s.review_cadence for s in sources), key=FREQUENCY.index)
     next_dues = [due[s.control_id] for s in sources if due.get(s.control_id)]
     return {
@@ -80,13 +80,11 @@ def plan_transition() -> TransitionPlan:
     org = get_organisation()
     if org.edition != "2013":
         raise TransitionError(f"The organisation already uses the {org.edition} edition.")
-    if db.session.scalar(select(ControlState.id).filter_by(edition="2022").limit(1)):
+    if has_decisions("2022"):
         raise TransitionError("Decisions for the 2022 edition already exist.")
-    old = {s.control_id: s for s in db.session.scalars(
-        select(ControlState).filter_by(edition="2013").options(joinedload(ControlState.owner)))}
-    last, today = last_reviews("2013"), local_today()
-    due = {cid: review_status(s, last.get(cid), today).next_due for cid, s in old.items()}
-    risks = risks_for_controls("2013", {cid: s.risk_refs for cid, s in old.items()})
+    old = {d.control_id: d for d in list_decisions("2013")}
+    due = {cid: d.next_review_on for cid, d in old.items()}
+    risks = risks_for_controls("2013", {cid: d.written_risk_refs for cid, d in old.items()})
     plan = TransitionPlan()
     for item in get_edition("2022").items:
         sources = [old[c.control_id] for c in counterparts("2022", item.control_id)
@@ -106,12 +104,7 @@ def plan_transition() -> TransitionPlan:
 def apply_transition(plan: TransitionPlan, audit_actor: str | None = None) -> int:
     """Create the 2022 decisions, carry evidence links over and switch the edition."""
     org = get_organisation()
-    for values in plan.states:
-        fields = {k: v for k, v in values.items() if k != "sources"}
-        db.session.add(ControlState(edition="2022", **fields))
-        record_event("control.transition", "control", f"2022:{values['control_id']}",
-                     actor=audit_actor, after={"from": values["sources"], **{
-                         k: v for k, v in fields.items() if k != "control_id"}})
+    create_decisions("2022", plan.states, audit_actor=audit_actor)
     targets: dict[str, list[str]] = {}
     for values in plan.states:
         for source in values["sources"]:

@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from controls.models import Applicability, ImplementationStatus, Responsibility
-from controls.services import get_control_row, snapshot, update_control
-from controls.soa_grid import Cell, GridResult, read_workbook
+from controls.api import (
+    Applicability,
+    ImplementationStatus,
+    Responsibility,
+    apply_decision,
+    decision_fields,
+)
 from isms.api import EDITIONS, User, aliases, get_edition, get_organisation
+from soa.grid import Cell, GridResult, read_workbook
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files are OLE containers
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -103,8 +108,7 @@ def plan_import(path: str) -> ImportPlan:
                             f"organisation uses the {edition} edition.")
     plan = ImportPlan(grid)
     for found in grid.rows:
-        row = get_control_row(edition, found.control_id)
-        current, wanted = snapshot(row.state), _model_values(found.values)
+        current, wanted = decision_fields(edition, found.control_id), _model_values(found.values)
         for key, value in wanted.items():
             before = current.get("inclusion_reasons" if key == "reasons" else key)
             after = ",".join(value) if key == "reasons" else value
@@ -132,6 +136,6 @@ def apply_import(plan: ImportPlan, actor: User | None, audit_actor: str | None =
     """Write every matched row's decisions (the caller commits once, or rolls back)."""
     edition = get_organisation().edition
     for found in plan.grid.rows:
-        row = get_control_row(edition, found.control_id)
-        update_control(row.state, _model_values(found.values), actor, audit_actor=audit_actor)
+        apply_decision(edition, found.control_id, _model_values(found.values), actor,
+                       audit_actor=audit_actor)
     return len(plan.grid.rows)

@@ -12,15 +12,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from controls.soa import (
+from evidence.api import evidence_register
+from isms.api import is_formula_like, safe_text
+from soa.rows import (
     RESPONSIBILITY_WORDS,
     STATUS_WORDS,
     mapping_rows,
     soa_header,
     soa_rows,
 )
-from evidence.api import evidence_register
-from isms.api import is_formula_like, safe_text
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3B5C")

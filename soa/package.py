@@ -9,9 +9,9 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 
-from controls.soa_versions import latest_approved
 from evidence.api import open_blob, package_entries
 from isms.api import get_edition, utcnow
+from soa.versions import latest_approved
 
 CHUNK = 1024 * 1024
 

@@ -3,13 +3,13 @@
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from controls.models import Applicability
-from controls.package import stream_package
-from controls.soa import soa_rows
-from controls.soa_import import ImportRefused, apply_import, plan_import
-from controls.soa_versions import cover_rows
-from controls.transition import TransitionError, apply_transition, plan_transition
+from controls.api import Applicability
 from isms.api import EDITIONS, anchor_head, db, get_edition, get_organisation
+from soa.importer import ImportRefused, apply_import, plan_import
+from soa.package import stream_package
+from soa.rows import soa_rows
+from soa.transition import TransitionError, apply_transition, plan_transition
+from soa.versions import cover_rows
 
 soa_cli = AppGroup("soa", help="Statement of Applicability.")
 
@@ -47,7 +47,7 @@ def import_command(path, dry_run, as_json):
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 def export_command(edition, out_path):
     """Write the current SoA workbook to a file."""
-    from controls.soa_workbook import write_workbook  # openpyxl loads only when needed
+    from soa.workbook import write_workbook  # openpyxl loads only when needed
 
     edition = edition or get_organisation().edition
     if not soa_rows(edition):

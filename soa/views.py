@@ -3,6 +3,7 @@
 import io
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -15,21 +16,6 @@ from flask import (
 )
 from flask_login import current_user
 
-from controls.package import stream_package
-from controls.soa import DECISION_FIELDS, diff, snapshot, soa_rows
-from controls.soa_versions import (
-    SoaError,
-    approve,
-    cover_rows,
-    get_version,
-    latest_approved,
-    list_versions,
-    pending_version,
-    submit,
-    withdraw,
-)
-from controls.transition import TransitionError, apply_transition, plan_transition
-from controls.views import bp
 from isms.api import (
     ALL_ROLES,
     Role,
@@ -43,13 +29,28 @@ from isms.api import (
     utcnow,
     visible_control_ids,
 )
+from soa.package import stream_package
+from soa.rows import DECISION_FIELDS, diff, snapshot, soa_rows
+from soa.transition import TransitionError, apply_transition, plan_transition
+from soa.versions import (
+    SoaError,
+    approve,
+    cover_rows,
+    get_version,
+    latest_approved,
+    list_versions,
+    pending_version,
+    submit,
+    withdraw,
+)
 
+bp = Blueprint("soa", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/soa")
 @allow(ALL_ROLES)
-def soa():
+def index():
     """The current SoA at a glance, its exports and its issued versions."""
     edition = get_organisation().edition
     rows = soa_rows(edition)
@@ -58,16 +59,16 @@ def soa():
     if pending is not None:
         changes = diff(pending.snapshot, snapshot(edition, rows))
     return render_template(
-        "controls/soa.html", rows=rows, versions=list_versions(), pending=pending,
+        "soa/index.html", rows=rows, versions=list_versions(), pending=pending,
         changed_since_submission=changes, latest=latest_approved(), edition=edition,
         undecided=sum(not r.applicable for r in rows))
 
 
 @bp.route("/soa/export.xlsx")
 @allow(ALL_ROLES)
-def soa_export_xlsx():
+def export_xlsx():
     """Download the current (draft) SoA workbook."""
-    from controls.soa_workbook import write_workbook  # openpyxl loads on first use
+    from soa.workbook import write_workbook  # openpyxl loads on first use
 
     buffer = io.BytesIO()
     write_workbook(buffer, get_organisation().edition, cover_rows(None))
@@ -78,9 +79,9 @@ def soa_export_xlsx():
 
 @bp.route("/soa/export.csv")
 @allow(ALL_ROLES)
-def soa_export_csv():
+def export_csv():
     """Download the current SoA sheet as CSV."""
-    from controls.soa_workbook import write_csv
+    from soa.workbook import write_csv
 
     text = io.StringIO()
     write_csv(text, get_organisation().edition)
@@ -90,22 +91,22 @@ def soa_export_csv():
 
 @bp.route("/soa/submit", methods=["POST"])
 @allow(Role.LEAD)
-def soa_submit():
+def submit_version():
     """Submit the current SoA as the next version, for a second person to approve."""
     try:
         version = submit(current_user, request.form.get("change_summary", ""))
     except SoaError as error:
         flash(str(error), "error")
-        return redirect(url_for("controls.soa"))
+        return redirect(url_for("soa.index"))
     db.session.commit()
     flash(f"Version {version.number} submitted; another lead or an admin must approve it.",
           "success")
-    return redirect(url_for("controls.soa"))
+    return redirect(url_for("soa.index"))
 
 
 @bp.route("/soa/versions/<int:number>/<any(approve, withdraw):action>", methods=["POST"])
 @allow(Role.LEAD, Role.ADMIN)
-def soa_decide(number: int, action: str):
+def decide(number: int, action: str):
     """Approve (freeze the workbook) or withdraw a submitted version."""
     version = get_version(number) or abort(404)
     try:
@@ -118,15 +119,15 @@ def soa_decide(number: int, action: str):
     except SoaError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("controls.soa"))
+        return redirect(url_for("soa.index"))
     db.session.commit()
     flash(f"Version {number} {'issued' if action == 'approve' else 'withdrawn'}.", "success")
-    return redirect(url_for("controls.soa"))
+    return redirect(url_for("soa.index"))
 
 
 @bp.route("/soa/versions/<int:number>")
 @allow(ALL_ROLES)
-def soa_version(number: int):
+def version(number: int):
     """Download an issued version: the exact bytes approved, never rebuilt."""
     version = get_version(number) or abort(404)
     if version.workbook is None:
@@ -139,23 +140,23 @@ def soa_version(number: int):
 
 @bp.route("/soa/versions/<int:a>/diff/<int:b>")
 @allow(ALL_ROLES)
-def soa_diff(a: int, b: int):
+def version_diff(a: int, b: int):
     """List the controls whose decisions changed between two versions."""
     first, second = get_version(a) or abort(404), get_version(b) or abort(404)
     changes = diff(first.snapshot, second.snapshot)
-    return render_template("controls/soa_diff.html", first=first, second=second,
+    return render_template("soa/diff.html", first=first, second=second,
                            changes=changes, fields=DECISION_FIELDS)
 
 
 @bp.route("/soa/transition", methods=["GET", "POST"])
 @allow(Role.LEAD)
-def soa_transition():
+def transition():
     """Preview and run the move from the 2013 to the 2022 edition."""
     try:
         plan = plan_transition()
     except TransitionError as error:
         flash(str(error), "info")
-        return redirect(url_for("controls.soa"))
+        return redirect(url_for("soa.index"))
     if request.method == "POST":
         links = apply_transition(plan)
         db.session.commit()
@@ -163,7 +164,7 @@ def soa_transition():
               f"controls need a decision; {links} evidence links were carried over.", "success")
         return redirect(url_for("controls.index", status="undecided"))
     catalog = get_edition("2022")
-    return render_template("controls/transition.html", plan=plan, catalog=catalog)
+    return render_template("soa/transition.html", plan=plan, catalog=catalog)
 
 
 @bp.route("/audit-package.zip")

@@ -6,9 +6,9 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from controls.models import SoaStatus, SoaVersion
-from controls.soa import snapshot
 from isms.api import Role, User, anchor_head, db, get_organisation, record_event, utcnow
+from soa.models import SoaStatus, SoaVersion
+from soa.rows import snapshot
 
 
 class SoaError(ValueError):
@@ -69,7 +69,7 @@ def approve(version: SoaVersion, approver: User, approver_title: str) -> None:
     version.approved_by_id, version.approved_at = approver.id, utcnow()
     version.approver_title = (approver_title or "").strip() or approver.role.value
     version.previous_sha256 = previous.sha256 if previous else None
-    from controls.soa_workbook import write_workbook  # openpyxl loads on first use
+    from soa.workbook import write_workbook  # openpyxl loads on first use
 
     head = anchor_head(f"SoA version {version.number}")
     buffer = io.BytesIO()
