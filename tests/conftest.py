@@ -31,7 +31,7 @@ KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "audit
 APPEND_ONLY = ("audit_events", "audit_anchors")
 PASSWORD = "correct horse battery staple"
 # Memory-backed when the machine has it: SQLite's fsync on every commit then costs nothing.
-FAST_DISK = "/dev/shm"
+FAST_DISK = "/dev/shm"  # noqa: S108 (mkdtemp makes a private folder in it)
 
 
 def is_postgres() -> bool:
