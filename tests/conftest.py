@@ -385,20 +385,22 @@ def browser_missing() -> str | None:
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "browser" in item.keywords]
     reason = browser_missing() if browser_items else None
-    config.stash[BROWSER_SKIPPED] = (len(browser_items), reason)
     if reason and os.environ.get("ISMS_TEST_REQUIRE_BROWSER"):
         raise pytest.UsageError(f"the browser journeys must run here (CI), but {reason}")
     if reason:
-        skip = pytest.mark.skip(reason=f"browser journeys skipped: {reason}")
+        skip = pytest.mark.skip(reason=BROWSER_SKIP + reason)
         for item in browser_items:
             item.add_marker(skip)
 
 
+BROWSER_SKIP = "browser journeys skipped: "
+
+
 def pytest_terminal_summary(terminalreporter, config):
-    count, reason = config.stash.get(BROWSER_SKIPPED, (0, None))
-    if count and reason:
-        terminalreporter.write_sep("!", f"{count} BROWSER JOURNEYS SKIPPED: {reason}",
+    # Counted from the skip reports, which reach the main process from parallel workers too.
+    reasons = [report.longrepr[2].split(BROWSER_SKIP, 1)[1]
+               for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and BROWSER_SKIP in report.longrepr[2]]
+    if reasons:
+        terminalreporter.write_sep("!", f"{len(reasons)} BROWSER JOURNEYS SKIPPED: {reasons[0]}",
                                    yellow=True, bold=True)
-
-
-BROWSER_SKIPPED = pytest.StashKey[tuple]()
