@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from connectors.api import failing_checks
 from controls.models import DigestClaim
 from controls.requests import open_requests_by_owner
 from controls.reviews import due_soon_days, open_follow_ups, review_statuses
@@ -39,11 +40,12 @@ class DigestItems:
     evidence: list = field(default_factory=list)
     requests: list = field(default_factory=list)
     actions: list = field(default_factory=list)  # overdue management system actions
+    aws_checks: list = field(default_factory=list)  # (failing check, its control ids)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions)
+                    or self.actions or self.aws_checks)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -72,9 +74,22 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
         digests.setdefault(owner_id, DigestItems()).requests.extend(requests)
     for owner_id, actions in overdue_actions_by_owner(today).items():
         digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
+    _add_failing_aws_checks(digests, edition, rows)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
+
+
+def _add_failing_aws_checks(digests: dict, edition: str, rows) -> None:
+    """Give each owner the failing AWS checks of their controls (one query for everyone)."""
+    owners = {r.item.control_id: r.state.owner_id for r in rows if r.state.owner_id}
+    per_owner: dict[int, dict] = {}
+    for control_id, flags in failing_checks(edition, list(owners)).items():
+        for flag in flags:
+            per_owner.setdefault(owners[control_id], {}).setdefault(flag, []).append(control_id)
+    for owner_id, flags in per_owner.items():
+        digests.setdefault(owner_id, DigestItems()).aws_checks.extend(
+            sorted(flags.items(), key=lambda pair: (pair[0].connection, pair[0].check_id)))
 
 
 def message_id_for(user_id: int, day: date) -> str:

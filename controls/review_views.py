@@ -4,6 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from controls.calendar import build_feed
+from controls.inherited import failing_checks_of
 from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
 from controls.requests import list_requests
 from controls.review_forms import ReviewEditForm, ReviewForm
@@ -150,7 +151,8 @@ def my_work():
         overdue_everywhere=overdue_everywhere, requests=[
             r for r in list_requests(current_user) if r.owner_id == current_user.id
             and r.status in (RequestStatus.OPEN, RequestStatus.REJECTED)],
-        has_feed=current_user.calendar_token_hash is not None)
+        has_feed=current_user.calendar_token_hash is not None,
+        aws_failing=failing_checks_of(edition, [r.item.control_id for r in mine]) if mine else [])
 
 
 @bp.route("/my/calendar", methods=["POST"])

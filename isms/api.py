@@ -43,11 +43,19 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import (
@@ -57,12 +65,14 @@ from isms.org import (
     get_organisation,
     local_now,
 )
+from isms.pause import pause_in_job
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "CONTROL_SETS",
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
@@ -71,6 +81,7 @@ __all__ = [
     "STAFF",
     "BlobStore",
     "CatalogControl",
+    "CatalogError",
     "CatalogItem",
     "Clause",
     "Edition",
@@ -82,6 +93,8 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -95,6 +108,8 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "drain",
+    "enqueue",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -110,18 +125,22 @@ __all__ = [
     "local_today",
     "mail_domain",
     "may_see",
+    "pause_in_job",
     "pick_arg",
     "public",
+    "queue_backend",
     "record_event",
     "register_blob_store",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_task",
     "render_error",
     "revoke_calendar_token",
     "safe_text",
     "send_mail",
     "set_auditor_scope",
+    "set_controls",
     "strip_text",
     "token_public",
     "user_for_calendar_token",
