@@ -20,8 +20,13 @@ run: $(VENV)/.installed
 	$(BIN)/isms demo
 	$(BIN)/isms run --host $(HOST) --port $(PORT)
 
+# In parallel (pytest-xdist), one worker per core, each with its own database, temporary
+# folders and ports. A test file goes to one worker as a whole, so a module's shared servers
+# and browser start once. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

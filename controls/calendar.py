@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event
-
 from controls.reviews import open_follow_ups, review_statuses
 from controls.services import list_control_rows
 from isms.api import Role, User, get_edition, get_organisation, local_today, mail_domain, utcnow
@@ -17,6 +15,8 @@ def build_feed(user: User) -> bytes:
     if user.role is not Role.LEAD:  # the lead follows every control, owners their own
         rows = [r for r in rows if r.state.owner_id == user.id]
     statuses = review_statuses(edition, [r.state for r in rows], local_today())
+    from icalendar import Calendar  # imported by the first feed, not at a worker's start
+
     feed = Calendar()
     feed.add("prodid", "-//isms//review calendar//EN")
     feed.add("version", "2.0")
@@ -36,7 +36,9 @@ def build_feed(user: User) -> bytes:
     return feed.to_ical()
 
 
-def _event(uid: str, stamp, day, summary: str) -> Event:
+def _event(uid: str, stamp, day, summary: str):
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)

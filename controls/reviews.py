@@ -77,11 +77,13 @@ def review_status(state: ControlState, last_reviewed_on: date | None,
     return ReviewStatus(next_due, last_reviewed_on, status)
 
 
-def last_reviews(edition: str) -> dict[str, date]:
-    """Return each control's latest review date, in one grouped query."""
-    return dict(db.session.execute(
-        select(Review.control_id, func.max(Review.reviewed_on))
-        .where(Review.edition == edition).group_by(Review.control_id)).all())
+def last_reviews(edition: str, control_id: str | None = None) -> dict[str, date]:
+    """Return each control's latest review date (or only one control's), in one query."""
+    query = select(Review.control_id, func.max(Review.reviewed_on)).where(
+        Review.edition == edition)
+    if control_id is not None:  # the detail page: not every control's reviews
+        query = query.where(Review.control_id == control_id)
+    return dict(db.session.execute(query.group_by(Review.control_id)).all())
 
 
 def review_statuses(edition: str, states, today: date) -> dict[str, ReviewStatus]:

@@ -210,7 +210,7 @@ def get_control_row(edition: str, control_id: str) -> ControlRow | None:
     ).one_or_none()
     if state is None:
         return None
-    last = last_reviews(edition).get(control_id)
+    last = last_reviews(edition, control_id).get(control_id)
     risks = risks_for_controls(edition, {control_id: state.risk_refs})[control_id]
     return ControlRow(item, state, status_by_control(edition, [control_id])[control_id],
                       review_status(state, last, local_today()), tuple(risks))

@@ -4,14 +4,13 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from isms import audit_views, auth, cli, core, pause, security, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
+from isms.lazy_migrate import init_migrations
 
-migrate = Migrate()
 csrf = CSRFProtect()
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -23,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    init_migrations(app, db, MIGRATIONS)
     auth.init_app(app)  # the guard runs before CSRF so anonymous requests meet the login page
     security.init_app(app)
     csrf.init_app(app)

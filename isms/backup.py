@@ -24,7 +24,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import BinaryIO
 
-from alembic.runtime.migration import MigrationContext
 from flask import current_app
 from sqlalchemy import (
     JSON,
@@ -130,6 +129,8 @@ class BackupReport:
 
 def schema_revision(conn: Connection) -> str:
     """Return the Alembic revision the database is at, or an empty string."""
+    from alembic.runtime.migration import MigrationContext  # Alembic: not at a worker's start
+
     return MigrationContext.configure(conn).get_current_revision() or ""
 
 

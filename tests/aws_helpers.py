@@ -21,7 +21,13 @@ def start_moto():
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    return server, f"http://127.0.0.1:{port}"
+    endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its accounts in process-wide state: start each server empty, whatever ran
+    # before it in this process (in parallel runs a worker's files come in any order).
+    import requests
+
+    requests.post(endpoint + "/moto-api/reset", timeout=30).raise_for_status()
+    return server, endpoint
 
 
 def new_account_id() -> str:

@@ -2,6 +2,8 @@
 
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ KEPT_TABLES = {"catalog_controls", "catalog_mappings", "catalog_aliases", "catal
                "catalog_requirements", "catalog_requirement_mappings", "audit_head"}
 APPEND_ONLY = ("audit_events", "audit_anchors")
 PASSWORD = "correct horse battery staple"
+# Memory-backed when the machine has it: SQLite's fsync on every commit then costs nothing.
+FAST_DISK = "/dev/shm"  # noqa: S108 (mkdtemp makes a private folder in it)
 
 
 def is_postgres() -> bool:
@@ -53,9 +57,15 @@ def base_config(database_url: str, instance: str) -> dict:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A database of this run's own: a new PostgreSQL database, or an SQLite file."""
+    """A database of this run's own (of this worker's, in parallel): a new PostgreSQL
+    database, or an SQLite file, in memory-backed storage when there is some."""
     if not is_postgres():
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "isms.db")
+        if os.path.isdir(FAST_DISK) and os.access(FAST_DISK, os.W_OK):
+            folder = tempfile.mkdtemp(prefix="isms-test-", dir=FAST_DISK)
+        else:
+            folder = str(tmp_path_factory.mktemp("db"))
+        yield "sqlite:///" + os.path.join(folder, "isms.db")
+        shutil.rmtree(folder, ignore_errors=True)
         return
     server = make_url(TEST_DATABASE_URL)
     name = f"isms_test_{uuid.uuid4().hex[:12]}"
@@ -383,20 +393,22 @@ def browser_missing() -> str | None:
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "browser" in item.keywords]
     reason = browser_missing() if browser_items else None
-    config.stash[BROWSER_SKIPPED] = (len(browser_items), reason)
     if reason and os.environ.get("ISMS_TEST_REQUIRE_BROWSER"):
         raise pytest.UsageError(f"the browser journeys must run here (CI), but {reason}")
     if reason:
-        skip = pytest.mark.skip(reason=f"browser journeys skipped: {reason}")
+        skip = pytest.mark.skip(reason=BROWSER_SKIP + reason)
         for item in browser_items:
             item.add_marker(skip)
 
 
+BROWSER_SKIP = "browser journeys skipped: "
+
+
 def pytest_terminal_summary(terminalreporter, config):
-    count, reason = config.stash.get(BROWSER_SKIPPED, (0, None))
-    if count and reason:
-        terminalreporter.write_sep("!", f"{count} BROWSER JOURNEYS SKIPPED: {reason}",
+    # Counted from the skip reports, which reach the main process from parallel workers too.
+    reasons = [report.longrepr[2].split(BROWSER_SKIP, 1)[1]
+               for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and BROWSER_SKIP in report.longrepr[2]]
+    if reasons:
+        terminalreporter.write_sep("!", f"{len(reasons)} BROWSER JOURNEYS SKIPPED: {reasons[0]}",
                                    yellow=True, bold=True)
-
-
-BROWSER_SKIPPED = pytest.StashKey[tuple]()
