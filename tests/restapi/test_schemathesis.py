@@ -30,7 +30,7 @@ def test_every_operation_answers_without_5xx_and_as_described(tmp_path):
              "--checks", CHECKS, "--phases", "examples,fuzzing,stateful",
              "--max-examples", "12", "--seed", "27001", "--workers", "1",
              "--wait-for-schema", "30", "--no-color"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)
         report = run.stdout + run.stderr
         assert run.returncode == 0, report[-6000:]
         cases = int(re.search(r"(\d+) generated", report).group(1))
