@@ -27,7 +27,8 @@ def create_request(state: ControlState, auditor: User, description: str, due_on:
     db.session.add(request)
     db.session.flush()
     record_event("request.create", "evidence_request", request.id, after={
-        "control": state.control_id, "due_on": due_on, "description": request.description})
+        "control": state.control_id, "due_on": due_on, "description": request.description},
+        actor=str(auditor.id))
     return request
 
 
@@ -44,14 +45,15 @@ def answer_request(request: EvidenceRequest, user: User, item_ids, comment: str)
     ids = sorted({int(i) for i in item_ids})
     if not ids:
         raise RequestError("Choose at least one piece of evidence.")
-    linked = link_items_to_control(ids, request.edition, request.control_id)
+    linked = link_items_to_control(ids, request.edition, request.control_id,
+                                   audit_actor=str(user.id))
     if linked != len(ids):
         raise RequestError("Some of those evidence items do not exist or are deleted.")
     request.status, request.evidence_item_ids = RequestStatus.ANSWERED, ids
     request.answer, request.answered_by_id, request.answered_at = (
         (comment or "").strip()[:4000], user.id, utcnow())
     record_event("request.answer", "evidence_request", request.id,
-                 after={"evidence_items": ids, "answer": request.answer})
+                 after={"evidence_items": ids, "answer": request.answer}, actor=str(user.id))
 
 
 def decide_request(request: EvidenceRequest, auditor: User, accept: bool, comment: str) -> None:
@@ -63,7 +65,7 @@ def decide_request(request: EvidenceRequest, auditor: User, accept: bool, commen
     request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REJECTED
     request.decision_comment, request.decided_at = (comment or "").strip()[:4000], utcnow()
     record_event("request." + request.status.value, "evidence_request", request.id,
-                 after={"comment": request.decision_comment})
+                 after={"comment": request.decision_comment}, actor=str(auditor.id))
 
 
 def list_requests(user: User, status: str | None = None) -> list[EvidenceRequest]:

@@ -23,6 +23,7 @@ from evidence.api import current_versions_for_control, expiring_by_owner
 from isms.api import (
     EDITORS,
     Role,
+    actor_of,
     allow,
     db,
     form_status,
@@ -69,7 +70,8 @@ def new_review(control_id: str):
             record_review(row.state, current_user, reviewed_on=form.reviewed_on.data,
                           outcome=ReviewOutcome(form.outcome.data), notes=form.notes.data,
                           version_ids=form.evidence_versions.data or [],
-                          follow_ups=follow_ups, today=local_today(), corrects=corrects)
+                          follow_ups=follow_ups, today=local_today(), corrects=corrects,
+                          audit_actor=actor_of(current_user))
         except ReviewError as error:
             db.session.rollback()
             _attach(form, error)

@@ -195,8 +195,7 @@ def evidence_register(edition: str, batch: int = 2000):
                           ", ".join(linked.get(item_id, ())))
 
 
-def carry_links(to_edition: str, targets: dict[str, list[str]],
-                audit_actor: str | None = None) -> int:
+def carry_links(to_edition: str, targets: dict[str, list[str]], *, audit_actor: str) -> int:
     """Link every item linked to a source control also to its targets; return links added."""
     source_edition = "2013" if to_edition == "2022" else "2022"
     sources = db.session.execute(
@@ -249,19 +248,19 @@ def open_blob(key: str):
     return get_storage().open(key)
 
 
-def link_items_to_control(item_ids, edition: str, control_id: str) -> int:
+def link_items_to_control(item_ids, edition: str, control_id: str, *, audit_actor: str) -> int:
     """Link live items to a control; return how many of the ids were live items."""
     items = list(db.session.scalars(select(EvidenceItem).where(
         EvidenceItem.id.in_(list(item_ids)), EvidenceItem.deleted_at.is_(None))))
     for item in items:
-        link_controls(item, [(edition, control_id)])
+        link_controls(item, [(edition, control_id)], audit_actor=audit_actor)
     return len(items)
 
 
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",
-                    tags=(), audit_actor: str | None = None, report: dict | None = None) -> int:
+                    tags=(), audit_actor: str, report: dict | None = None) -> int:
     """Create an evidence item with its first version; return its id (the caller commits).
 
     `report` holds issuer, report_name, period_from, period_to and inherited_from.

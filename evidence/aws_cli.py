@@ -11,15 +11,18 @@ from evidence.aws_services import (
     save_connection,
 )
 from evidence.services import EvidenceError
-from isms.api import db, get_user_by_email, local_today
+from isms.api import Role, as_option, cli_actor, db, get_user_by_email, local_today
 
 aws_cli = AppGroup("aws", help="Automated AWS evidence.")
+MANAGERS = (Role.LEAD, Role.ADMIN)
 
 
 @aws_cli.command("collect")
 @click.option("--connection", "name", default=None, help="Only this connection.")
-def collect_command(name):
+@as_option
+def collect_command(name, as_email):
     """Read every check on each enabled connection (or one) and store the snapshots."""
+    actor = cli_actor(as_email, MANAGERS)
     if name:
         connection = get_connection_by_name(name)
         if connection is None:
@@ -31,7 +34,7 @@ def collect_command(name):
         raise click.ClickException("No AWS connection is configured.")
     failed = False
     for connection in connections:
-        run = collect(connection, local_today(), trigger="cli")
+        run = collect(connection, local_today(), trigger="cli", audit_actor=actor)
         db.session.commit()
         click.echo(f"{connection.name} ({connection.account_id}): {run.status}. {run.message}")
         failed |= run.status == "error"
@@ -47,16 +50,18 @@ def collect_command(name):
 @click.option("--profile", default="", help="Named profile; default: the default chain.")
 @click.option("--role-arn", default="", help="Role to assume in the account.")
 @click.option("--external-id", default="", help="External id the role expects.")
+@as_option
 def add_connection_command(name, account_id, regions, owner_email, profile, role_arn,
-                           external_id):
+                           external_id, as_email):
     """Add an AWS connection; credentials stay in the AWS credential chain, never here."""
+    actor = cli_actor(as_email, MANAGERS)
     owner = get_user_by_email(owner_email)
     if owner is None:
         raise click.ClickException(f"No user {owner_email}.")
     try:
         connection = save_connection(ConnectionValues(
             name, account_id, regions, owner.id, profile, role_arn, external_id),
-            audit_actor="system:cli")
+            audit_actor=actor)
     except EvidenceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error

@@ -72,8 +72,8 @@ def _name_taken(name: str, but: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def save_connection(values: ConnectionValues, connection: AwsConnection | None = None,
-                    audit_actor: str | None = None) -> AwsConnection:
+def save_connection(values: ConnectionValues, connection: AwsConnection | None = None, *,
+                    audit_actor: str) -> AwsConnection:
     """Create or change a connection (the caller commits)."""
     columns = _clean(values)
     if _name_taken(columns["name"], connection.id if connection else None):
@@ -97,7 +97,8 @@ def target_of(connection: AwsConnection) -> Target:
                   current_app.config["ISMS_AWS_ENDPOINT_URL"])
 
 
-def collect(connection: AwsConnection, today: date, trigger: str = "cli") -> AwsRun:
+def collect(connection: AwsConnection, today: date, trigger: str = "cli", *,
+            audit_actor: str) -> AwsRun:
     """Run every check on one connection and store what it found (the caller commits)."""
     run = AwsRun(connection_id=connection.id, trigger=trigger, started_at=utcnow())
     db.session.add(run)
@@ -107,7 +108,7 @@ def collect(connection: AwsConnection, today: date, trigger: str = "cli") -> Aws
     except AccountError as error:
         run.status, run.message, run.finished_at = "error", str(error), utcnow()
         log.warning("AWS connection %s: %s", connection.name, error)
-        record_event("aws.run", "aws_connection", connection.id, actor=ACTOR,
+        record_event("aws.run", "aws_connection", connection.id, actor=audit_actor,
                      after={"run": run.id, "status": run.status})
         return run
     states = {s.check_id: s for s in db.session.scalars(
@@ -115,23 +116,25 @@ def collect(connection: AwsConnection, today: date, trigger: str = "cli") -> Aws
     errors = 0
     for check, result in run_all(probe):
         payload = canonical_json(check, connection.account_id, connection.region_list, result)
-        _record(run, connection, check, result, payload, states.get(check.id), today)
+        _record(run, connection, check, result, payload, states.get(check.id), today,
+                audit_actor)
         errors += result.verdict is Verdict.ERROR
     run.status = "partial" if errors else "ok"
     run.message = f"{len(CHECKS) - errors} checks read, {errors} errors."
     run.finished_at = utcnow()
-    record_event("aws.run", "aws_connection", connection.id, actor=ACTOR,
+    record_event("aws.run", "aws_connection", connection.id, actor=audit_actor,
                  after={"run": run.id, "status": run.status, "errors": errors})
     return run
 
 
 def _record(run, connection, check, result, payload: bytes, state: AwsCheck | None,
-            today: date) -> None:
+            today: date, audit_actor: str) -> None:
     """Store one check's outcome: a new evidence version unless it could not be read."""
     version_id, item_id = None, state.evidence_item_id if state else None
     if result.verdict is not Verdict.ERROR:
         item = db.session.get(EvidenceItem, item_id) if item_id else None
-        version_id, item_id = _store_snapshot(item, connection, check, payload, today)
+        version_id, item_id = _store_snapshot(item, connection, check, payload, today,
+                                              audit_actor)
     row = AwsCheckResult(run_id=run.id, connection_id=connection.id, check_id=check.id,
                          verdict=result.verdict.value, reason=result.reason,
                          evidence_version_id=version_id)
@@ -143,7 +146,8 @@ def _record(run, connection, check, result, payload: bytes, state: AwsCheck | No
     state.evidence_item_id, state.last_result_id, state.verdict = item_id, row.id, row.verdict
 
 
-def _store_snapshot(item, connection, check, payload: bytes, today: date) -> tuple[int, int]:
+def _store_snapshot(item, connection, check, payload: bytes, today: date,
+                    audit_actor: str) -> tuple[int, int]:
     """Add the snapshot as the next version of the check's item (created on first use)."""
     valid_until = today + timedelta(days=current_app.config["ISMS_AWS_VALID_DAYS"])
     content = Content(stream=io.BytesIO(payload), file_name=f"{check.id}.json")
@@ -155,10 +159,10 @@ def _store_snapshot(item, connection, check, payload: bytes, today: date) -> tup
             owner_id=connection.owner_id, content=content, collected_on=today,
             valid_until=valid_until, today=today, actor_id=None, refs=refs,
             description=f"Collected automatically from AWS account {connection.account_id}.",
-            tags=("aws", "automated"), audit_actor=ACTOR)
+            tags=("aws", "automated"), audit_actor=audit_actor)
     else:
         add_version(item, content, collected_on=today, valid_until=valid_until, today=today,
-                    actor_id=None, audit_actor=ACTOR)
+                    actor_id=None, audit_actor=audit_actor)
     return item.latest_version_id, item.id
 
 

@@ -1,6 +1,7 @@
 """AWS pages: connections with their last run and checks, a check's snapshot and history."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from evidence.aws_forms import ConnectionForm
 from evidence.aws_models import AwsConnection
@@ -9,7 +10,16 @@ from evidence.aws_services import ConnectionValues, save_connection
 from evidence.collectors.aws.registry import BY_ID
 from evidence.services import EvidenceError
 from evidence.storage import get_storage
-from isms.api import STAFF, Role, allow, choices, db, form_status, list_assignable_owners
+from isms.api import (
+    STAFF,
+    Role,
+    actor_of,
+    allow,
+    choices,
+    db,
+    form_status,
+    list_assignable_owners,
+)
 
 bp = Blueprint("aws", __name__, url_prefix="/aws", template_folder="templates")
 MANAGERS = frozenset({Role.LEAD, Role.ADMIN})
@@ -33,7 +43,7 @@ def _form_page(form, connection=None):
             form.profile.data or "", form.role_arn.data or "", form.external_id.data or "",
             form.is_enabled.data)
         try:
-            save_connection(values, connection)
+            save_connection(values, connection, audit_actor=actor_of(current_user))
             db.session.commit()
         except EvidenceError as error:
             db.session.rollback()

@@ -47,7 +47,7 @@ def aws_collect_job(now: datetime) -> None:
         AwsRun.started_at >= day_start, AwsRun.status != "error")))
     for connection in list_connections(enabled_only=True):
         if connection.id not in done:
-            collect(connection, today, trigger="schedule")
+            collect(connection, today, trigger="schedule", audit_actor="system:aws-collect")
             db.session.commit()
 
 

@@ -167,7 +167,7 @@ def _content_columns(kind: EvidenceKind, content: Content) -> dict:
 
 def add_version(item: EvidenceItem, content: Content, *, collected_on: date,
                 valid_until: date | None, today: date, actor_id: int | None,
-                comment: str = "", audit_actor: str | None = None) -> EvidenceVersion:
+                comment: str = "", audit_actor: str) -> EvidenceVersion:
     """Store new content as the item's next version (the caller commits)."""
     check_dates(collected_on, valid_until, today)
     columns = _content_columns(item.kind, content)
@@ -190,7 +190,7 @@ def add_version(item: EvidenceItem, content: Content, *, collected_on: date,
 def create_item(*, title: str, kind: EvidenceKind, owner_id: int, content: Content,
                 collected_on: date, valid_until: date | None, today: date,
                 actor_id: int | None, description: str = "", tags=(), refs=(),
-                comment: str = "", audit_actor: str | None = None,
+                comment: str = "", audit_actor: str,
                 report: Report | None = None) -> EvidenceItem:
     """Create an item with its first version and its control links (the caller commits)."""
     check_dates(collected_on, valid_until, today)
@@ -216,7 +216,7 @@ def normalise_tags(tags) -> str:
     return ",".join(sorted(cleaned))
 
 
-def link_controls(item: EvidenceItem, refs, audit_actor: str | None = None) -> int:
+def link_controls(item: EvidenceItem, refs, *, audit_actor: str) -> int:
     """Link the item to each (edition, control id) not linked yet; return how many."""
     have = set(db.session.execute(
         select(EvidenceLink.edition, EvidenceLink.control_id)
@@ -234,14 +234,15 @@ def link_controls(item: EvidenceItem, refs, audit_actor: str | None = None) -> i
     return added
 
 
-def unlink_control(item: EvidenceItem, edition: str, control_id: str) -> bool:
+def unlink_control(item: EvidenceItem, edition: str, control_id: str, *,
+                   audit_actor: str) -> bool:
     """Remove one link; return False when there was none."""
     link = db.session.scalars(select(EvidenceLink).filter_by(
         item_id=item.id, edition=edition, control_id=control_id)).one_or_none()
     if link is None:
         return False
     db.session.delete(link)
-    record_event("evidence.unlink", "evidence", item.id,
+    record_event("evidence.unlink", "evidence", item.id, actor=audit_actor,
                  before={"edition": edition, "control_id": control_id})
     return True
 
@@ -252,4 +253,5 @@ def delete_item(item: EvidenceItem, reason: str, actor: User) -> None:
     if not reason:
         raise EvidenceError("Give a reason for deleting this evidence.", "reason")
     item.deleted_at, item.deleted_by_id, item.delete_reason = utcnow(), actor.id, reason
-    record_event("evidence.delete", "evidence", item.id, after={"reason": reason})
+    record_event("evidence.delete", "evidence", item.id, after={"reason": reason},
+                 actor=str(actor.id))

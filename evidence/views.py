@@ -24,6 +24,7 @@ from isms.api import (
     ALL_ROLES,
     EDITORS,
     Role,
+    actor_of,
     allow,
     choices,
     db,
@@ -107,7 +108,7 @@ def new():
                 valid_until=form.valid_until.data, today=local_today(),
                 actor_id=current_user.id, description=form.description.data,
                 tags=form.tags.data, refs=refs, comment=form.comment.data,
-                report=_report(form)))
+                report=_report(form), audit_actor=actor_of(current_user)))
             if item is not None:
                 flash(f"Evidence “{item.title}” saved.", "success")
                 return redirect(url_for("evidence.detail", item_id=item.id))
@@ -165,7 +166,8 @@ def new_version(item_id: int):
         version, status = _save(form, lambda: add_version(
             item, _content(form), collected_on=form.collected_on.data,
             valid_until=form.valid_until.data, today=local_today(),
-            actor_id=current_user.id, comment=form.comment.data))
+            actor_id=current_user.id, comment=form.comment.data,
+            audit_actor=actor_of(current_user)))
         if version is not None:
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for("evidence.detail", item_id=item.id))
@@ -185,7 +187,7 @@ def add_links(item_id: int):
         except EvidenceError as error:
             flash(str(error), "error")
         else:
-            added = link_controls(item, refs)
+            added = link_controls(item, refs, audit_actor=actor_of(current_user))
             db.session.commit()
             flash(f"Linked to {added} more control{'s' if added != 1 else ''}.", "success")
     else:
@@ -198,7 +200,7 @@ def add_links(item_id: int):
 def remove_link(item_id: int, edition: str, control_id: str):
     """Unlink the item from one control."""
     item = _changeable_item(item_id)
-    if not unlink_control(item, edition, control_id):
+    if not unlink_control(item, edition, control_id, audit_actor=actor_of(current_user)):
         abort(404)
     db.session.commit()
     flash(f"Unlinked from {control_id}.", "success")

@@ -1,7 +1,9 @@
 """What feature packages may use from the shell; they import nothing else from `isms`."""
 
+from isms.actors import as_option, cli_actor, cli_user, os_user
 from isms.audit import (
     EventRecord,
+    actor_of,
     anchor_head,
     chain_head,
     changes,
@@ -82,15 +84,19 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "actor_of",
     "aliases",
     "allow",
     "anchor_head",
+    "as_option",
     "chain_head",
     "changes",
     "choice_values",
     "choices",
     "clause_ids",
     "clauses",
+    "cli_actor",
+    "cli_user",
     "count_non_demo_users",
     "counterparts",
     "create_user",
@@ -110,6 +116,7 @@ __all__ = [
     "local_today",
     "mail_domain",
     "may_see",
+    "os_user",
     "pick_arg",
     "public",
     "record_event",

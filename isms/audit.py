@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from enum import Enum
 
 from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,10 +93,9 @@ def event_hash(fields: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _default_actor() -> str:
-    if has_request_context() and current_user.is_authenticated:
-        return str(current_user.id)
-    return "system"
+def actor_of(user) -> str:
+    """The audit actor for a signed-in user (their id as text)."""
+    return str(user.id)
 
 
 def record_event(
@@ -105,11 +103,18 @@ def record_event(
     object_type: str,
     object_id,
     *,
+    actor: str,
     before: dict | None = None,
     after: dict | None = None,
-    actor: str | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain inside the current transaction (the caller commits)."""
+    """Append an event to the chain inside the current transaction (the caller commits).
+
+    `actor` is required and never guessed from the request: a user id as text (`actor_of`),
+    `system:<job>` for jobs, `cli:<os user>` for the CLI without `--as`, `anonymous` for
+    failed sign-ins.
+    """
+    if not isinstance(actor, str) or not actor.strip():
+        raise ValueError(f"record_event({action!r}) needs the acting user or process.")
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -125,7 +130,7 @@ def record_event(
     fields = {
         "seq": seq,
         "at": utcnow(),
-        "actor": actor or _default_actor(),
+        "actor": actor[:64],
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),

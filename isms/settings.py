@@ -1,11 +1,12 @@
 """Organisation settings: name, scope statement and time zone."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from isms.audit import changes, record_event
+from isms.audit import actor_of, changes, record_event
 from isms.auth.guard import allow, safe_next
 from isms.auth.models import Role
 from isms.db import db
@@ -47,7 +48,8 @@ def organisation():
         form.populate_obj(org)
         old, new = changes(before, _audited(org))
         if new:
-            record_event("organisation.update", "organisation", org.id, before=old, after=new)
+            record_event("organisation.update", "organisation", org.id, before=old, after=new,
+                         actor=actor_of(current_user))
             db.session.commit()
             flash("Organisation settings saved.", "success")
         # The setup checklist sends the lead here and expects them back.

@@ -21,6 +21,7 @@ from isms.api import (
     ALL_ROLES,
     EDITORS,
     Role,
+    actor_of,
     allow,
     choices,
     db,
@@ -158,7 +159,8 @@ def link_clause_evidence(clause_id: str):
     form = LinkEvidenceForm()
     if not form.validate_on_submit():
         abort(400)
-    if link_evidence(state or state_for_update(edition, clause_id), form.item_id.data):
+    if link_evidence(state or state_for_update(edition, clause_id), form.item_id.data,
+                     actor=actor_of(current_user)):
         db.session.commit()
         flash("Evidence linked.", "success")
     else:
@@ -173,7 +175,7 @@ def unlink_clause_evidence(clause_id: str, item_id: int):
     state = get_state(edition, clause_id) or abort(404)
     if not can_edit_clause(current_user, state):
         abort(403)
-    if unlink_evidence(state, item_id):
+    if unlink_evidence(state, item_id, actor=actor_of(current_user)):
         db.session.commit()
         flash("Evidence unlinked.", "success")
     return redirect(url_for("management.clause", clause_id=clause_id))

@@ -133,7 +133,10 @@ def _model_values(values: dict) -> dict:
 
 
 def apply_import(plan: ImportPlan, actor: User | None, audit_actor: str | None = None) -> int:
-    """Write every matched row's decisions (the caller commits once, or rolls back)."""
+    """Write every matched row's decisions (the caller commits once, or rolls back).
+
+    The events name `audit_actor` when given (the CLI), else `actor`.
+    """
     edition = get_organisation().edition
     for found in plan.grid.rows:
         apply_decision(edition, found.control_id, _model_values(found.values), actor,

@@ -101,7 +101,7 @@ def plan_transition() -> TransitionPlan:
     return plan
 
 
-def apply_transition(plan: TransitionPlan, audit_actor: str | None = None) -> int:
+def apply_transition(plan: TransitionPlan, *, audit_actor: str) -> int:
     """Create the 2022 decisions, carry evidence links over and switch the edition."""
     org = get_organisation()
     create_decisions("2022", plan.states, audit_actor=audit_actor)

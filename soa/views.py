@@ -19,6 +19,7 @@ from flask_login import current_user
 from isms.api import (
     ALL_ROLES,
     Role,
+    actor_of,
     allow,
     anchor_head,
     db,
@@ -158,7 +159,7 @@ def transition():
         flash(str(error), "info")
         return redirect(url_for("soa.index"))
     if request.method == "POST":
-        links = apply_transition(plan)
+        links = apply_transition(plan, audit_actor=actor_of(current_user))
         db.session.commit()
         flash(f"The organisation now uses ISO/IEC 27001:2022. {len(plan.new_controls)} new "
               f"controls need a decision; {links} evidence links were carried over.", "success")
@@ -178,7 +179,8 @@ def audit_package():
                    if visible is None or i.control_id in visible]
     head = anchor_head(f"audit package for user {current_user.id} at {utcnow():%Y-%m-%d %H:%M}")
     record_event("package.build", "audit_package", current_user.id,
-                 after={"controls": len(control_ids), "chain_seq": head[0]})
+                 after={"controls": len(control_ids), "chain_seq": head[0]},
+                 actor=actor_of(current_user))
     db.session.commit()
     return Response(stream_with_context(stream_package(edition, control_ids, head, org_name)),
                     mimetype="application/zip", headers={

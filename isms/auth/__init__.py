@@ -3,7 +3,7 @@
 from flask import request
 from flask_login import LoginManager, current_user
 
-from isms.audit import record_event
+from isms.audit import actor_of, record_event
 from isms.auth import account_views  # noqa: F401 (adds the account pages to the blueprint)
 from isms.auth.cli import user_cli
 from isms.auth.guard import enforce
@@ -40,6 +40,6 @@ def record_auditor_reads(response):
             and current_user.role is Role.AUDITOR):
         download = "attachment" in response.headers.get("Content-Disposition", "")
         record_event("auditor.download" if download else "auditor.view", "page",
-                     request.full_path.rstrip("?")[:128])
+                     request.full_path.rstrip("?")[:128], actor=actor_of(current_user))
         db.session.commit()
     return response

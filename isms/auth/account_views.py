@@ -101,7 +101,7 @@ def totp_disable():
         abort(403)
     form = PasswordConfirmForm()
     if form.validate_on_submit() and user.check_password(form.password.data):
-        disable_totp(user)
+        disable_totp(user, actor=str(user.id))
         db.session.commit()
         flash("The second factor is off.", "success")
     else:

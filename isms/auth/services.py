@@ -47,7 +47,7 @@ def auditor_window(today: date, valid_from: date | None, valid_until: date | Non
 
 
 def create_user(
-    email: str, role: Role, password: str, *, actor: str | None = None, name: str = "",
+    email: str, role: Role, password: str, *, actor: str, name: str = "",
     valid_from: date | None = None, valid_until: date | None = None, today: date | None = None,
     is_demo: bool = False,
 ) -> User:
@@ -74,7 +74,7 @@ def create_user(
     return user
 
 
-def set_enabled(user: User, enabled: bool, *, actor: str | None = None) -> None:
+def set_enabled(user: User, enabled: bool, *, actor: str) -> None:
     """Enable or disable a login (the caller commits)."""
     if user.is_enabled == enabled:
         return
@@ -96,7 +96,7 @@ def change_password(user: User, current: str, new: str) -> None:
     record_event("user.password_change", "user", user.id, actor=str(user.id))
 
 
-def reset_password(user: User, *, actor: str | None = None) -> str:
+def reset_password(user: User, *, actor: str) -> str:
     """Give the user a random temporary password to change at next sign-in; return it."""
     temporary = secrets.token_urlsafe(12)
     user.set_password(temporary)
@@ -144,14 +144,16 @@ def issue_calendar_token(user: User) -> str:
     """Create a new secret for the user's calendar feed (the old one stops working)."""
     token = secrets.token_urlsafe(32)
     user.calendar_token_hash = hashlib.sha256(token.encode()).hexdigest()
-    record_event("user.calendar_token", "user", user.id, after={"issued": True})
+    record_event("user.calendar_token", "user", user.id, after={"issued": True},
+                 actor=str(user.id))
     return token
 
 
 def revoke_calendar_token(user: User) -> None:
     """Make the user's calendar feed URL stop working."""
     user.calendar_token_hash = None
-    record_event("user.calendar_token", "user", user.id, after={"issued": False})
+    record_event("user.calendar_token", "user", user.id, after={"issued": False},
+                 actor=str(user.id))
 
 
 def user_for_calendar_token(token: str) -> User | None:

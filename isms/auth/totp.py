@@ -75,7 +75,8 @@ def issue_recovery_codes(user: User) -> list[str]:
         raw = secrets.token_hex(8)
         codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
-    record_event("user.recovery_codes", "user", user.id, after={"issued": len(codes)})
+    record_event("user.recovery_codes", "user", user.id, after={"issued": len(codes)},
+                 actor=str(user.id))
     return codes
 
 
@@ -103,11 +104,12 @@ def enable_totp(user: User, secret: str, code: str) -> list[str] | None:
     if step is None:
         return None
     user.totp_secret, user.totp_last_step = secret, step
-    record_event("user.totp_enable", "user", user.id, after={"totp": True})
+    record_event("user.totp_enable", "user", user.id, after={"totp": True},
+                 actor=str(user.id))
     return issue_recovery_codes(user)
 
 
-def disable_totp(user: User, *, actor: str | None = None) -> None:
+def disable_totp(user: User, *, actor: str) -> None:
     """Turn the second factor off and drop the recovery codes."""
     if not user.has_totp:
         return

@@ -159,7 +159,7 @@ def new_user():
             user = create_user(
                 form.email.data, Role(form.role.data), form.password.data, name=form.name.data,
                 valid_from=form.valid_from.data, valid_until=form.valid_until.data,
-                today=local_today(),
+                today=local_today(), actor=str(current_user.id),
             )
             set_scope(user, scope)
         except ScopeError as error:
@@ -190,7 +190,7 @@ def toggle_user(user_id: int):
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("auth.users"))
-    set_enabled(user, request.form.get("enabled") == "1")
+    set_enabled(user, request.form.get("enabled") == "1", actor=str(current_user.id))
     db.session.commit()
     flash(f"{user.email} is now {'enabled' if user.is_enabled else 'disabled'}.", "success")
     return redirect(url_for("auth.users"))
@@ -207,9 +207,9 @@ def reset_user_password(user_id: int):
     form = ResetForm()
     if not form.validate_on_submit():
         abort(400)
-    temporary = reset_password(user)
+    temporary = reset_password(user, actor=str(current_user.id))
     if form.remove_totp.data:
-        disable_totp(user)
+        disable_totp(user, actor=str(current_user.id))
     db.session.commit()
     response = make_response(render_template("auth/temporary_password.html", user=user,
                                              temporary=temporary))
