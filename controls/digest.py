@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from controls.models import DigestClaim
+from controls.proposals import decided_since, open_proposals
 from controls.requests import open_requests_by_owner
 from controls.reviews import due_soon_days, open_follow_ups, review_statuses
 from controls.services import list_control_rows
@@ -39,11 +40,13 @@ class DigestItems:
     evidence: list = field(default_factory=list)
     requests: list = field(default_factory=list)
     actions: list = field(default_factory=list)  # overdue management system actions
+    proposals: list = field(default_factory=list)  # the lead: owners' proposals to decide
+    decided: list = field(default_factory=list)  # an owner: their proposals decided lately
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions)
+                    or self.actions or self.proposals or self.decided)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -72,9 +75,22 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
         digests.setdefault(owner_id, DigestItems()).requests.extend(requests)
     for owner_id, actions in overdue_actions_by_owner(today).items():
         digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
+    _add_proposals(digests, edition, today)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
+
+
+def _add_proposals(digests: dict[int, DigestItems], edition: str, today: date) -> None:
+    """The leads hear of open proposals; owners of their proposals decided since yesterday."""
+    waiting = open_proposals(edition)
+    if waiting:
+        for lead_id in db.session.scalars(select(User.id).where(User.role == Role.LEAD,
+                                                                User.is_enabled)):
+            digests.setdefault(lead_id, DigestItems()).proposals.extend(waiting)
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for owner_id, decided in decided_since(since).items():
+        digests.setdefault(owner_id, DigestItems()).decided.extend(decided)
 
 
 def message_id_for(user_id: int, day: date) -> str:
@@ -133,7 +149,8 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
     if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
-             + len(items.requests) + len(items.actions))
+             + len(items.requests) + len(items.actions) + len(items.proposals)
+             + len(items.decided))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",
               render_template("controls/email/digest.txt", **context),

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from controls.calendar import build_feed
 from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
+from controls.proposals import open_proposals, proposals_by_owner
 from controls.requests import list_requests
 from controls.review_forms import ReviewEditForm, ReviewForm
 from controls.reviews import (
@@ -152,7 +153,9 @@ def my_work():
         overdue_everywhere=overdue_everywhere, requests=[
             r for r in list_requests(current_user) if r.owner_id == current_user.id
             and r.status in (RequestStatus.OPEN, RequestStatus.REJECTED)],
-        has_feed=current_user.calendar_token_hash is not None)
+        has_feed=current_user.calendar_token_hash is not None,
+        open_proposals=open_proposals(edition) if current_user.role is Role.LEAD else [],
+        my_proposals=proposals_by_owner(current_user.id, limit=10))
 
 
 @bp.route("/my/calendar", methods=["POST"])

@@ -1,5 +1,7 @@
 """Evidence: items, immutable hashed versions, storage (local or S3), validity, expiry."""
 
+from flask import url_for
+
 from evidence import files  # noqa: F401 (registers the download and purge routes)
 from evidence.aws_cli import aws_cli
 from evidence.aws_views import bp as aws_bp
@@ -15,6 +17,7 @@ from isms.api import (
     db,
     register_blob_store,
     register_nav_item,
+    register_object_link,
     render_error,
 )
 
@@ -40,4 +43,6 @@ def init_app(app) -> None:
                       ["evidence.purges"], position=80)
     register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40)
     register_jobs(app)
+    register_object_link(app, "evidence", lambda item_id: url_for(
+        "evidence.detail", item_id=int(item_id)) if item_id.isdigit() else None)
     register_blob_store(app, backup_store())

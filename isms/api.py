@@ -2,7 +2,6 @@
 
 from isms.actors import as_option, cli_actor, cli_user, os_user
 from isms.audit import (
-    EventRecord,
     actor_of,
     anchor_head,
     chain_head,
@@ -46,10 +45,17 @@ from isms.catalog import (
     get_edition,
 )
 from isms.catalog.models import CatalogControl
+from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.history import (
+    HistoryEntry,
+    describe_events,
+    register_field_labels,
+    register_object_link,
+)
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_nav_item
 from isms.org import (
@@ -76,8 +82,9 @@ __all__ = [
     "CatalogItem",
     "Clause",
     "Edition",
-    "EventRecord",
     "HashingSpool",
+    "HistoryEntry",
+    "Inconsistency",
     "MailError",
     "Organisation",
     "Role",
@@ -101,6 +108,7 @@ __all__ = [
     "counterparts",
     "create_user",
     "db",
+    "describe_events",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -121,11 +129,15 @@ __all__ = [
     "public",
     "record_event",
     "register_blob_store",
+    "register_check",
+    "register_field_labels",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_object_link",
     "render_error",
     "revoke_calendar_token",
+    "run_checks",
     "safe_text",
     "send_mail",
     "set_auditor_scope",

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from isms import audit_views, auth, cli, core, pause, security, settings, uploads
+from isms import audit_views, auth, checks, cli, core, pause, security, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
 
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     pause.init_app(app)
     app.register_blueprint(settings.bp)
     audit_views.init_app(app)
+    checks.init_app(app)
     cli.init_app(app)
     _register_features(app)
     _template_helpers(app)

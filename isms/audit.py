@@ -210,20 +210,9 @@ _HASHED_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class EventRecord:
-    seq: int
-    at: datetime
-    actor: str
-    actor_name: str
-    action: str
-    before: dict | None
-    after: dict | None
-
-
-def list_object_events(object_type: str, object_id: str, limit: int = 20) -> list[EventRecord]:
-    """Return an object's latest events with readable actor names, in two queries."""
-    from isms.auth.models import User
+def list_object_events(object_type: str, object_id: str, limit: int = 20) -> list:
+    """Return an object's latest events as people read them (`isms.history.HistoryEntry`)."""
+    from isms.history import describe_events
 
     events = db.session.scalars(
         select(AuditEvent)
@@ -231,10 +220,4 @@ def list_object_events(object_type: str, object_id: str, limit: int = 20) -> lis
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()
-    user_ids = {int(e.actor) for e in events if e.actor.isdigit()}
-    names = {}
-    if user_ids:
-        names = {str(u.id): u.display_name
-                 for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    return [EventRecord(e.seq, e.at, e.actor, names.get(e.actor, e.actor), e.action, e.before,
-                        e.after) for e in events]
+    return describe_events(events)

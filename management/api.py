@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from management.checks import RiskTreatment, clause_statuses, risk_treatments
 from management.clauses import clause_progress
 from management.findings import counts_by_status
 from management.records import OpenAction, count_overdue_actions, open_actions
@@ -59,10 +60,13 @@ __all__ = [
     "ManagementSummary",
     "OpenAction",
     "RiskRef",
+    "RiskTreatment",
+    "clause_statuses",
     "link_control_risks",
     "load_demo",
     "open_actions_of",
     "overdue_actions_by_owner",
+    "risk_treatments",
     "risks_for_controls",
     "summary",
 ]

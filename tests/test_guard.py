@@ -69,7 +69,8 @@ def objects(app, make_user):
         item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
                            content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
                            collected_on=date.today(), valid_until=None, today=date.today(),
-                           actor_id=lead.id, refs=[("2013", "A.5.1.1")])
+                           actor_id=lead.id, refs=[("2013", "A.5.1.1")],
+                           audit_actor=str(lead.id))
         db.session.flush()
         version = db.session.scalars(select(EvidenceVersion).filter_by(item_id=item.id)).one()
         lead_user = db.session.get(User, lead.id)
@@ -79,7 +80,8 @@ def objects(app, make_user):
         review = record_review(
             state, lead_user, reviewed_on=date.today(), outcome=ReviewOutcome.EFFECTIVE,
             notes="checked", version_ids=[version.id], today=date.today(),
-            follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())])
+            follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())],
+            audit_actor=str(lead.id))
         db.session.commit()
         follow_up_id = db.session.scalar(select(FollowUp.id).filter_by(review_id=review.id))
         auditor = db.session.get(User, make_user(Role.AUDITOR).id)
@@ -88,7 +90,7 @@ def objects(app, make_user):
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
-                                                      lead.id))
+                                                      lead.id), audit_actor=str(lead.id))
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
