@@ -10,9 +10,11 @@ from controls import (  # noqa: F401 (they register their routes)
 )
 from controls.checks import register as register_checks
 from controls.cli import demo_command
+from controls.evidence_policy import refused_links
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states
 from controls.views import HISTORY_LABELS, bp
+from evidence.api import register_link_policy
 from isms.api import (
     ALL_ROLES,
     Role,
@@ -33,6 +35,7 @@ def init_app(app) -> None:
     register_init_step(app, ensure_control_states)
     register_jobs(app)
     register_checks(app)
+    register_link_policy(app, refused_links)
     register_field_labels(app, HISTORY_LABELS)
     register_object_link(app, "control", lambda object_id: url_for(
         "controls.detail", control_id=object_id.split(":")[-1]))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from controls.models import ControlState, EvidenceRequest, RequestStatus
-from evidence.api import link_items_to_control
+from evidence.api import item_reach, link_items_to_control
 from isms.api import Role, User, db, record_event, utcnow
 
 
@@ -42,9 +42,18 @@ def answer_request(request: EvidenceRequest, user: User, item_ids, comment: str)
         raise RequestError("Only the control's owner or the lead can answer this request.")
     if request.status not in (RequestStatus.OPEN, RequestStatus.REJECTED):
         raise RequestError("This request is not waiting for an answer.")
-    ids = sorted({int(i) for i in item_ids})
+    ids = sorted({int(i) for i in item_ids if 0 < int(i) < 2 ** 31})
     if not ids:
         raise RequestError("Choose at least one piece of evidence.")
+    reach = item_reach(ids, request.edition, request.control_id)
+    if len(reach) != len(ids):
+        raise RequestError("Some of those evidence items do not exist or are deleted.")
+    if user.role is not Role.LEAD:
+        beyond = [i for i in ids if reach[i][0] != user.id and not reach[i][1]]
+        if beyond:
+            raise RequestError(
+                "You can answer only with evidence you own or that is already linked to "
+                f"{request.control_id}; not with item {', '.join(f'#{i}' for i in beyond)}.")
     linked = link_items_to_control(ids, request.edition, request.control_id,
                                    audit_actor=str(user.id))
     if linked != len(ids):

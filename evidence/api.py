@@ -77,6 +77,36 @@ def summaries_for_items(item_ids) -> dict[int, EvidenceSummary]:
     return {item.id: _summary(item, today) for item in items}
 
 
+def item_reach(item_ids, edition: str, control_id: str) -> dict[int, tuple[int, bool]]:
+    """For each live item among the ids: (its owner's id, whether it is linked to the control)."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    linked = set(db.session.scalars(select(EvidenceLink.item_id).where(
+        EvidenceLink.item_id.in_(ids), EvidenceLink.edition == edition,
+        EvidenceLink.control_id == control_id)))
+    return {item_id: (owner_id, item_id in linked) for item_id, owner_id in db.session.execute(
+        select(EvidenceItem.id, EvidenceItem.owner_id)
+        .where(EvidenceItem.id.in_(ids), EvidenceItem.deleted_at.is_(None)))}
+
+
+def controls_of_items(item_ids) -> dict[int, set[str]]:
+    """The control ids (both editions) each item is linked to, in one query."""
+    found: dict[int, set[str]] = {i: set() for i in item_ids}
+    if found:
+        for item_id, control_id in db.session.execute(
+                select(EvidenceLink.item_id, EvidenceLink.control_id)
+                .where(EvidenceLink.item_id.in_(list(found)))):
+            found[item_id].add(control_id)
+    return found
+
+
+def register_link_policy(app, refuse) -> None:
+    """Let a package above say who may link evidence where: `refuse(user, refs)` returns
+    messages for the (edition, control id) pairs that user may not link to."""
+    app.extensions["evidence.link_policy"] = refuse
+
+
 def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
     """Return live items whose title contains the text (or whose id it is), newest first."""
     text = (text or "").strip()
@@ -292,6 +322,7 @@ __all__ = [
     "EvidenceSummary",
     "RegisterRow",
     "VersionRef",
+    "controls_of_items",
     "count_by_control",
     "create_evidence",
     "current_versions_for_control",
@@ -302,7 +333,9 @@ __all__ = [
     "find_items",
     "has_evidence",
     "inherited_evidence",
+    "item_reach",
     "list_for_control",
+    "register_link_policy",
     "status_by_control",
     "summaries_by_control",
     "summaries_for_items",

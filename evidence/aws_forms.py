@@ -2,9 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from isms.api import strip_text
+from isms.api import choice_values, strip_text
 
 
 class ConnectionForm(FlaskForm):
@@ -24,3 +24,7 @@ class ConnectionForm(FlaskForm):
     owner_id = SelectField("Evidence owner", choices=[], validate_choice=False,
                            validators=[DataRequired("Choose who owns the collected evidence.")])
     is_enabled = BooleanField("Collect on schedule", default=True)
+
+    def validate_owner_id(self, field):
+        if field.data not in choice_values(field):
+            raise ValidationError("Choose the evidence owner from the list.")

@@ -15,7 +15,7 @@ from evidence.collectors.aws.registry import CHECKS
 from evidence.collectors.aws.session import AccountError, Target, open_probe, run_all
 from evidence.models import EvidenceItem, EvidenceKind
 from evidence.services import Content, EvidenceError, add_version, create_item
-from isms.api import db, record_event, utcnow
+from isms.api import STAFF, User, db, record_event, utcnow
 
 log = logging.getLogger("isms.aws")
 ACTOR = "system:aws-collect"
@@ -59,6 +59,10 @@ def _clean(values: ConnectionValues) -> dict:
             raise EvidenceError(f"That is not a valid {label}.", field)
     if values.external_id.strip() and not values.role_arn.strip():
         raise EvidenceError("An external id is only used with a role to assume.", "external_id")
+    owner = (db.session.get(User, values.owner_id)
+             if isinstance(values.owner_id, int) and 0 < values.owner_id < 2 ** 31 else None)
+    if owner is None or not owner.is_enabled or owner.role not in STAFF:
+        raise EvidenceError("Choose an existing staff member to own the evidence.", "owner_id")
     return {"name": name, "account_id": values.account_id.strip(),
             "regions": ",".join(regions), "profile": values.profile.strip(),
             "role_arn": values.role_arn.strip(), "external_id": values.external_id.strip(),

@@ -3,6 +3,7 @@
 import hashlib
 import mimetypes
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
@@ -76,6 +77,10 @@ def check_file_name(name: str | None) -> str:
         raise EvidenceError("The file name may not contain path separators.", "file")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise EvidenceError("The file name contains control characters.", "file")
+    if any(unicodedata.category(c) == "Cf" for c in name):  # bidi overrides, zero-width marks
+        raise EvidenceError("The file name contains invisible formatting characters (such as "
+                            "right-to-left overrides, which can disguise a file's type); "
+                            "rename the file.", "file")
     if len(name) > 255:
         raise EvidenceError("The file name is longer than 255 characters.", "file")
     return name
@@ -99,6 +104,15 @@ def check_dates(collected_on: date, valid_until: date | None, today: date) -> No
         raise EvidenceError("Evidence cannot be collected in the future.", "collected_on")
     if valid_until is not None and valid_until < collected_on:
         raise EvidenceError("Valid until is before the collection date.", "valid_until")
+
+
+def refuse_links(user: User, refs) -> None:
+    """Raise when the user may not link evidence to some of these controls (policy of the
+    package that knows who owns them; the lead links anywhere)."""
+    policy = current_app.extensions.get("evidence.link_policy")
+    refused = policy(user, refs) if policy and refs else []
+    if refused:
+        raise EvidenceError(" ".join(refused), "controls")
 
 
 def parse_control_refs(text: str, with_counterparts: bool = False) -> list[tuple[str, str]]:

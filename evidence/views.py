@@ -16,6 +16,7 @@ from evidence.services import (
     delete_item,
     link_controls,
     parse_control_refs,
+    refuse_links,
     unlink_control,
 )
 from evidence.status import EvidenceStatus, item_status, version_status
@@ -99,8 +100,10 @@ def new():
             owner_id = int(form.owner_id.data)
         try:
             refs = parse_control_refs(form.controls.data, form.with_counterparts.data)
+            refuse_links(current_user, refs)
         except EvidenceError as error:
             _attach(form, error)
+            status = 422
         else:
             item, status = _save(form, lambda: create_item(
                 title=form.title.data, kind=EvidenceKind(form.kind.data), owner_id=owner_id,
@@ -184,6 +187,7 @@ def add_links(item_id: int):
     if form.validate_on_submit():
         try:
             refs = parse_control_refs(form.controls.data, form.with_counterparts.data)
+            refuse_links(current_user, refs)
         except EvidenceError as error:
             flash(str(error), "error")
         else:

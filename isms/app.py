@@ -19,6 +19,7 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; never starts a scheduler or touches the database."""
     app = Flask("isms", instance_path=instance_path(config), instance_relative_config=True)
+    app.url_map.converters["int"] = core.BoundedIntegerConverter  # before any route exists
     load_config(app, config)
     os.makedirs(app.instance_path, exist_ok=True)
 

@@ -1,9 +1,10 @@
 """Health check and error pages."""
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.routing import IntegerConverter
 
 from isms.auth.guard import public
 from isms.db import db
@@ -21,6 +22,27 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")
+
+
+# Ids are 32-bit integers in the database; pages beyond this are never real.
+MAX_ID = 2 ** 31 - 1
+MAX_PAGE = 1_000_000
+PAGING_ARGS = ("page", "per_page")
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` that stops at the largest id the database holds: larger answers 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def refuse_huge_pages():
+    """A page number no list can reach answers 404 before any query is built."""
+    for name in PAGING_ARGS:
+        value = request.args.get(name, "")
+        if value.strip().lstrip("+-").isdigit() and abs(int(value)) > MAX_PAGE:
+            abort(404)
 
 
 ERRORS = {
@@ -49,6 +71,7 @@ def render_error(code: int, detail: str | None = None):
 def init_app(app) -> None:
     """Register the health check and the error handlers."""
     app.register_blueprint(bp)
+    app.before_request(refuse_huge_pages)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from evidence.api import find_items
+from evidence.api import controls_of_items, find_items
 from isms.api import (
     ALL_ROLES,
     EDITORS,
@@ -32,6 +32,7 @@ from isms.api import (
     list_object_events,
     local_today,
     safe_text,
+    visible_control_ids,
 )
 from management.clauses import (
     can_edit_clause,
@@ -112,12 +113,20 @@ def clause(clause_id: str):
     state = get_state(edition, clause_id)
     may_edit = can_edit_clause(current_user, state)
     query = request.args.get("find", "").strip()[:100]
+    evidence = clause_evidence(state)
+    history = list_object_events("clause", f"{edition}:{clause_id}")
+    visible = visible_control_ids()
+    if visible is not None:  # an auditor sees evidence only through controls in scope
+        linked = controls_of_items([e.id for e in evidence])
+        evidence = [e for e in evidence if linked[e.id] & visible]
+        shown = {str(e.id) for e in evidence}
+        history = [h for h in history if not h.action.endswith("_evidence") or all(
+            v.text in shown for c in h.changes for v in (*c.before, *c.after))]
     return render_template(
         "management/clause.html", clause=item, state=state, may_edit=may_edit,
-        evidence=clause_evidence(state), find=query,
+        evidence=evidence, find=query,
         candidates=find_items(query) if may_edit and query else [],
-        link_form=LinkEvidenceForm(),
-        history=list_object_events("clause", f"{edition}:{clause_id}"))
+        link_form=LinkEvidenceForm(), history=history)
 
 
 @bp.route("/isms/<clause_id>/edit", methods=["GET", "POST"])

@@ -5,7 +5,9 @@ import secrets
 from datetime import date, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from isms.audit import record_event
 from isms.auth.models import Role, User
@@ -79,6 +81,7 @@ def set_enabled(user: User, enabled: bool, *, actor: str) -> None:
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled
+    user.session_stamp += 1  # every session ends, and re-enabling does not revive them
     record_event("user.enable" if enabled else "user.disable", "user", user.id,
                  before={"is_enabled": not enabled}, after={"is_enabled": enabled}, actor=actor)
 
@@ -104,6 +107,18 @@ def reset_password(user: User, *, actor: str) -> str:
     user.session_stamp += 1
     record_event("user.password_reset", "user", user.id, actor=actor)
     return temporary
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Check a password; for no user, check it against a dummy hash so both take as long."""
+    if user is not None:
+        return user.check_password(password)
+    method = current_app.config["ISMS_PASSWORD_HASH"]
+    dummies = current_app.extensions.setdefault("isms.dummy_hashes", {})
+    if method not in dummies:
+        dummies[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    check_password_hash(dummies[method], password)
+    return False
 
 
 def note_login(user: User) -> None:

@@ -8,7 +8,7 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from isms.audit import record_event
 from isms.auth.models import RecoveryCode, Role, User
@@ -58,6 +58,15 @@ def accept_code(user: User, code: str) -> bool:
     """Check a code against the user's secret; each code works once."""
     step = matching_step(user.totp_secret, code) if user.has_totp else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    # Claim the step in the database: of two sign-ins sending the same code at once, the
+    # second finds the row already moved on and updates nothing.
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None),
+                                                   User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.refresh(user)
         return False
     user.totp_last_step = step
     return True

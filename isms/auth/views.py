@@ -26,6 +26,7 @@ from isms.auth.services import (
     list_users,
     normalise_email,
     note_login,
+    password_matches,
     reset_password,
     set_enabled,
 )
@@ -60,7 +61,8 @@ def login():
     wait = seconds_locked(email, ip, user)
     if wait:
         return _too_many(form, wait)
-    if user is None or not user.is_active or not user.check_password(form.password.data):
+    matches = password_matches(user, form.password.data)  # as slow for unknown emails
+    if user is None or not user.is_active or not matches:
         record_failure(email, ip, user, "password")
         db.session.commit()
         flash(GENERIC_LOGIN_ERROR, "error")
@@ -128,7 +130,10 @@ def _finish_login(user: User, next_url: str | None):
 @bp.route("/logout", methods=["POST"])
 @allow(ALL_ROLES, auditor_may_write=True)
 def logout():
-    """Sign out and forget the session."""
+    """Sign out and end the session on the server: a copied cookie no longer works."""
+    # The stamp in every session cookie of this user stops matching (other devices too).
+    current_user.session_stamp += 1
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
