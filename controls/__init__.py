@@ -19,6 +19,7 @@ from isms.api import (
     ALL_ROLES,
     Role,
     register_field_labels,
+    register_home,
     register_init_step,
     register_nav_item,
     register_object_link,
@@ -31,7 +32,8 @@ def init_app(app) -> None:
     app.cli.add_command(demo_command)
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
-                      ["controls.index", "controls.detail", "controls.edit"], position=20)
+                      ["controls.index", "controls.detail", "controls.edit"], position=20,
+                      group="Controls")
     register_init_step(app, ensure_control_states)
     register_jobs(app)
     register_checks(app)
@@ -41,5 +43,7 @@ def init_app(app) -> None:
         "controls.detail", control_id=object_id.split(":")[-1]))
     register_nav_item(app, "My work", "controls.my_work", (Role.LEAD, Role.OWNER),
                       position=15)
-    register_nav_item(app, "Requests", "controls.requests_list", ALL_ROLES,
-                      ["controls.requests_list"], position=35)
+    register_nav_item(app, "Evidence requests", "controls.requests_list", ALL_ROLES,
+                      ["controls.requests_list"], position=35, group="Audit")
+    register_home(app, (Role.OWNER,), "controls.my_work")
+    register_home(app, (Role.AUDITOR,), "controls.requests_list")

@@ -71,6 +71,8 @@ def decide_request(request: EvidenceRequest, auditor: User, accept: bool, commen
         raise RequestError("Only the auditor who asked can accept or reject.")
     if request.status is not RequestStatus.ANSWERED:
         raise RequestError("Only an answered request can be accepted or rejected.")
+    if not accept and not (comment or "").strip():
+        raise RequestError("Say why the answer is rejected; the owner reads it.")
     request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REJECTED
     request.decision_comment, request.decided_at = (comment or "").strip()[:4000], utcnow()
     record_event("request." + request.status.value, "evidence_request", request.id,

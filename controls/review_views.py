@@ -6,6 +6,7 @@ from flask_login import current_user
 from controls.calendar import build_feed
 from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
 from controls.proposals import open_proposals, proposals_by_owner
+from controls.refusals import edit_refusal
 from controls.requests import list_requests
 from controls.review_forms import ReviewEditForm, ReviewForm
 from controls.reviews import (
@@ -51,7 +52,7 @@ def new_review(control_id: str):
     edition = get_organisation().edition
     row = get_control_row(edition, control_id) or abort(404)
     if not can_edit(current_user, row.state):
-        abort(403)
+        abort(403, edit_refusal(current_user, row.state))
     corrects = None
     if request.args.get("corrects", type=int):
         corrects = db.session.get(Review, request.args.get("corrects", type=int))

@@ -6,6 +6,7 @@ from flask_login import current_user
 from controls.forms import ControlForm
 from controls.inherited import failing_checks_for, failing_checks_overview, inherited_for
 from controls.proposals import open_proposals, propose, split_owner_values
+from controls.refusals import edit_refusal
 from controls.reviews import list_reviews, may_edit_review
 from controls.services import (
     EVIDENCE_FILTERS,
@@ -128,7 +129,7 @@ def edit(control_id: str):
     row = get_control_row(org.edition, control_id) or abort(404)
     state = row.state
     if not can_edit(current_user, state):
-        abort(403)
+        abort(403, edit_refusal(current_user, state))
     may_assign = current_user.role is Role.LEAD
     form = ControlForm(data=None if request.method == "POST" else _form_data(row))
     form.owner_id.choices = choices([("", "Nobody yet"), *_owner_choices(state)])

@@ -38,10 +38,10 @@ def init_app(app) -> None:
 
     register_nav_item(app, "Evidence", "evidence.index", ALL_ROLES,
                       ["evidence.index", "evidence.new", "evidence.detail",
-                       "evidence.new_version"], position=30)
+                       "evidence.new_version"], position=30, group="Evidence")
     register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
-                      ["evidence.purges"], position=80)
-    register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40)
+                      ["evidence.purges"], position=80, group="Evidence")
+    register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40, group="Evidence")
     register_jobs(app)
     register_object_link(app, "evidence", lambda item_id: url_for(
         "evidence.detail", item_id=int(item_id)) if item_id.isdigit() else None)

@@ -29,6 +29,7 @@ class EvidenceSummary:
     collected_on: date | None
     valid_until: date | None
     owner_name: str
+    sha256: str = ""  # of the current version
 
 
 def status_by_control(edition: str, control_ids=None) -> dict[str, str]:
@@ -107,8 +108,9 @@ def register_link_policy(app, refuse) -> None:
     app.extensions["evidence.link_policy"] = refuse
 
 
-def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
-    """Return live items whose title contains the text (or whose id it is), newest first."""
+def find_items(text: str, limit: int = 20, owner_id: int | None = None) -> list[EvidenceSummary]:
+    """Return live items whose title contains the text (or whose id it is), newest first;
+    only one person's when `owner_id` is given."""
     text = (text or "").strip()
     query = (select(EvidenceItem).where(EvidenceItem.deleted_at.is_(None))
              .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
@@ -117,6 +119,8 @@ def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
         query = query.where(EvidenceItem.id == int(text))
     elif text:
         query = query.where(EvidenceItem.title.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if owner_id is not None:
+        query = query.where(EvidenceItem.owner_id == owner_id)
     today = local_today()
     return [_summary(item, today) for item in db.session.scalars(query)]
 
@@ -181,7 +185,8 @@ def _summary(item, today) -> EvidenceSummary:
     return EvidenceSummary(
         item.id, item.title, item.kind.value, item_status(item, today).value,
         version.number if version else None, version.collected_on if version else None,
-        version.valid_until if version else None, item.owner.display_name)
+        version.valid_until if version else None, item.owner.display_name,
+        version.sha256 if version else "")
 
 
 def count_by_control(edition: str) -> dict[str, int]:

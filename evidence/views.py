@@ -138,7 +138,8 @@ def _item_or_404(item_id: int):
 def _changeable_item(item_id: int):
     item = _item_or_404(item_id)
     if not can_change(current_user, item):
-        abort(403)
+        abort(403, f"This evidence is owned by {item.owner.display_name}; only they or the "
+                   "lead can change it.")
     if item.is_deleted:
         abort(409)
     return item

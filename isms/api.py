@@ -57,7 +57,7 @@ from isms.history import (
     register_object_link,
 )
 from isms.mail import MailError, mail_domain, send_mail
-from isms.nav import register_nav_item
+from isms.nav import register_home, register_nav_item
 from isms.org import (
     DEFAULT_ORGANISATION_NAME,
     Organisation,
@@ -131,6 +131,7 @@ __all__ = [
     "register_blob_store",
     "register_check",
     "register_field_labels",
+    "register_home",
     "register_init_step",
     "register_job",
     "register_nav_item",

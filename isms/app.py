@@ -53,22 +53,33 @@ def _register_features(app: Flask) -> None:
 
 def _template_helpers(app: Flask) -> None:
     from isms.auth.models import Role
-    from isms.nav import home_url, is_current, nav_items_for, register_nav_item
+    from isms.nav import (
+        home_url,
+        is_current,
+        is_current_entry,
+        nav_for,
+        nav_items_for,
+        register_nav_item,
+    )
     from isms.org import find_organisation
 
     staff = (Role.ADMIN, Role.LEAD)
     register_nav_item(app, "Users", "auth.users", staff, ["auth.users", "auth.new_user"],
-                      position=90)
+                      position=90, group="Admin")
     register_nav_item(app, "Settings", "settings.organisation", staff, ["settings."],
-                      position=95)
-    register_nav_item(app, "Audit log", "audit.index", staff, ["audit."], position=85)
+                      position=95, group="Admin")
+    register_nav_item(app, "Audit log", "audit.index", staff, ["audit."], position=85,
+                      group="Audit")
+    register_nav_item(app, "What doesn't add up", "checks.index", (*staff, Role.OWNER),
+                      ["checks."], position=86, group="Audit")
     register_nav_item(app, "Account", "auth.account", Role, ["auth.account",
                       "auth.change_own_password", "auth.totp_setup"], position=99)
 
     @app.context_processor
     def _globals():
         return {"Role": Role, "organisation": find_organisation, "home_url": home_url,
-                "nav_items_for": nav_items_for, "is_current": is_current}
+                "nav_items_for": nav_items_for, "is_current": is_current,
+                "nav_for": nav_for, "is_current_entry": is_current_entry}
 
     @app.template_filter("label")
     def _label(value) -> str:

@@ -83,6 +83,8 @@ def label(value) -> str:
     text = str(getattr(value, "value", value) or "")
     if text == "aws":
         return "AWS"
+    if text == "none":  # a code meaning "not set" (a review cadence), never Python's None
+        return "Not set"
     return text.replace("half_yearly", "half-yearly").replace("_", " ").capitalize()
 
 

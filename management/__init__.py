@@ -8,10 +8,10 @@ from management.checks import register as register_checks
 from management.views import bp
 
 NAV = (  # (label, endpoint, the endpoints that highlight it, position)
-    ("ISMS", "management.clauses", ("clauses", "clause", "edit_clause"), 22),
+    ("ISMS clauses", "management.clauses", ("clauses", "clause", "edit_clause"), 22),
     ("Risks", "management.risks", ("risks", "risk", "new_risk", "edit_risk"), 24),
-    ("Audits", "management.audits", ("audits", "audit", "new_audit", "edit_audit", "reviews",
-                                     "review", "new_review"), 26),
+    ("Internal audits and reviews", "management.audits", (
+        "audits", "audit", "new_audit", "edit_audit", "reviews", "review", "new_review"), 26),
     ("Findings", "management.findings", ("findings", "finding", "new_finding",
                                          "edit_finding"), 28),
 )
@@ -32,4 +32,5 @@ def init_app(app) -> None:
         "management.review", management_review_id=int(i)) if i.isdigit() else None)
     for label, endpoint, matches, position in NAV:
         register_nav_item(app, label, endpoint, ALL_ROLES,
-                          [f"management.{m}" for m in matches], position=position)
+                          [f"management.{m}" for m in matches], position=position,
+                          group="Management")

@@ -17,7 +17,8 @@ def init_app(app) -> None:
     app.cli.add_command(soa_cli)
     app.cli.add_command(transition_command)
     cli_group().add_command(package_command)  # as `isms evidence package`
-    register_nav_item(app, "SoA", "soa.index", ALL_ROLES, ["soa."], position=40)
+    register_nav_item(app, "Statement of Applicability", "soa.index", ALL_ROLES, ["soa."],
+                      position=40, group="Controls")
     register_checks(app)
     register_object_link(app, "soa_version", lambda number: url_for(
         "soa.version", number=int(number)) if number.isdigit() else None)

@@ -34,7 +34,7 @@ OBJECT_CHECKED = {
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
                "action": "", "decision": "", "clause_id": "4.1",
-               "check_id": "s3-versioning"}
+               "check_id": "s3-versioning", "seq": 1}
 
 
 def _rules():
@@ -55,6 +55,7 @@ GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
 def objects(app, make_user):
     """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
     from controls.models import ControlState, FollowUp, ReviewOutcome
+    from controls.proposals import propose
     from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
     from evidence.aws_services import ConnectionValues, save_connection
@@ -91,8 +92,10 @@ def objects(app, make_user):
         management = _management_objects(lead_user)
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
                                                       lead.id), audit_actor=str(lead.id))
+        proposal = propose(state, lead_user, {"justification": "Proposed text"})
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
+                "proposal_id": proposal.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
                 "request_id": evidence_request.id, "connection_id": connection.id,
                 **management}
