@@ -23,6 +23,7 @@ from isms.api import (
     db,
     get_edition,
     get_organisation,
+    list_events_since,
     mail_domain,
     record_event,
     send_mail,
@@ -42,11 +43,13 @@ class DigestItems:
     actions: list = field(default_factory=list)  # overdue management system actions
     proposals: list = field(default_factory=list)  # the lead: owners' proposals to decide
     decided: list = field(default_factory=list)  # an owner: their proposals decided lately
+    linked_by_others: list = field(default_factory=list)  # (control id, item id, who)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions or self.proposals or self.decided)
+                    or self.actions or self.proposals or self.decided
+                    or self.linked_by_others)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -76,6 +79,8 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
     for owner_id, actions in overdue_actions_by_owner(today).items():
         digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
     _add_proposals(digests, edition, today)
+    _add_links_by_others(digests, edition, today, {r.item.control_id: r.state.owner_id
+                                                   for r in rows})
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
@@ -91,6 +96,27 @@ def _add_proposals(digests: dict[int, DigestItems], edition: str, today: date) -
     since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     for owner_id, decided in decided_since(since).items():
         digests.setdefault(owner_id, DigestItems()).decided.extend(decided)
+
+
+def _add_links_by_others(digests, edition: str, today: date, owners: dict) -> None:
+    """Owners hear when someone else added or linked evidence on a control they own."""
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    found = []
+    for event in list_events_since("evidence.link", since):
+        after = event.after or {}
+        owner_id = owners.get(after.get("control_id"))
+        if (after.get("edition") == edition and owner_id and event.actor != str(owner_id)
+                and not event.actor.startswith("system:")):  # jobs link by design
+            found.append((owner_id, after["control_id"], event.object_id, event.actor))
+    if not found:
+        return
+    ids = {int(a) for *_, a in found if a.isdigit()}
+    names = {str(u.id): u.display_name for u in db.session.scalars(
+        select(User).where(User.id.in_(ids)))} if ids else {}
+    for owner_id, control_id, item_id, actor in found:
+        who = names.get(actor, actor)
+        digests.setdefault(owner_id, DigestItems()).linked_by_others.append(
+            (control_id, item_id, who))
 
 
 def message_id_for(user_id: int, day: date) -> str:
@@ -150,7 +176,7 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
              + len(items.requests) + len(items.actions) + len(items.proposals)
-             + len(items.decided))
+             + len(items.decided) + len(items.linked_by_others))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",
               render_template("controls/email/digest.txt", **context),

@@ -134,5 +134,5 @@ def proposals_by_owner(owner_id: int, limit: int = 20) -> list[ControlProposal]:
     """An owner's latest proposals, newest first (open and decided)."""
     return list(db.session.scalars(
         select(ControlProposal).where(ControlProposal.proposed_by_id == owner_id)
-        .options(joinedload(ControlProposal.decided_by))
+        .options(joinedload(ControlProposal.decided_by), joinedload(ControlProposal.proposed_by))
         .order_by(ControlProposal.proposed_at.desc()).limit(limit)))

@@ -221,3 +221,19 @@ def list_object_events(object_type: str, object_id: str, limit: int = 20) -> lis
         .limit(limit)
     ).all()
     return describe_events(events)
+
+
+@dataclass(frozen=True)
+class EventFact:
+    seq: int
+    at: datetime
+    actor: str
+    object_id: str
+    after: dict | None
+
+
+def list_events_since(action: str, since: datetime) -> list[EventFact]:
+    """Every event of one action since a moment, oldest first (for digests)."""
+    return [EventFact(e.seq, e.at, e.actor, e.object_id, e.after) for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action, AuditEvent.at >= since)
+        .order_by(AuditEvent.seq))]

@@ -1,4 +1,5 @@
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from controls.digest import collect_digests
 from controls.models import Applicability, ControlProposal, ProposalStatus
 from isms.audit import AuditEvent
 from isms.db import db
+from tests.evidence_helpers import upload_form
 from tests.trust.helpers import DEMO_LEAD, DEMO_OWNER, control_state, edit_form, sign_in
 
 OWNED = "A.9.1.1"  # Jonas Maes (cloud) owns the A.9 controls in the demo
@@ -113,3 +115,14 @@ def test_a_save_that_changes_nothing_writes_no_event(demo, client):
                          risk_refs=risk_value.group(1) if risk_value else "")
         assert client.post(f"/controls/{control_id}/edit", data=data).status_code == 302
         assert _events(app, control_id) == before, control_id
+
+
+def test_an_owner_is_told_when_someone_else_links_evidence_to_their_control(demo, client):
+    app = demo
+    sign_in(client, *DEMO_LEAD)
+    response = client.post("/evidence/new", data=upload_form(controls=OWNED, title="Lead's"))
+    assert response.status_code == 302
+    with app.app_context():
+        owner_id = control_state(app, OWNED).owner_id
+        digest = collect_digests("2013", date.today())[owner_id]
+        assert [(c, who) for c, _, who in digest.linked_by_others] == [(OWNED, "Sofie Peeters")]
