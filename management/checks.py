@@ -5,10 +5,9 @@ from datetime import date
 
 from flask import url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from isms.api import Inconsistency, clauses, db, get_organisation, register_check
-from management.models import ClauseState, ClauseStatus, PlanStatus, Risk
+from management.models import ClauseState, ClauseStatus, PlanStatus, Risk, RiskControl
 
 ORDER = {ClauseStatus.NOT_STARTED: 0, ClauseStatus.IN_PROGRESS: 1, ClauseStatus.DONE: 2}
 
@@ -32,12 +31,16 @@ def clause_statuses(edition: str) -> dict[str, ClauseStatus]:
 
 def risk_treatments(edition: str) -> list[RiskTreatment]:
     """Each risk's plan state, acceptance and the controls treating it (two queries)."""
-    risks = db.session.scalars(select(Risk).options(selectinload(Risk.controls))
-                               .order_by(Risk.ref))
-    return [RiskTreatment(r.ref, r.title, r.plan_status is PlanStatus.DONE,
-                          r.accepted_on is not None,
-                          tuple(c.control_id for c in r.controls if c.edition == edition))
-            for r in risks]
+    treating: dict[int, list[str]] = {}
+    for risk_id, control_id in db.session.execute(
+            select(RiskControl.risk_id, RiskControl.control_id)
+            .where(RiskControl.edition == edition).order_by(RiskControl.id)):
+        treating.setdefault(risk_id, []).append(control_id)
+    return [RiskTreatment(ref, title, status is PlanStatus.DONE, accepted_on is not None,
+                          tuple(treating.get(risk_id, ())))
+            for risk_id, ref, title, status, accepted_on in db.session.execute(
+                select(Risk.id, Risk.ref, Risk.title, Risk.plan_status, Risk.accepted_on)
+                .order_by(Risk.ref))]
 
 
 def parent_clause_mismatch(today: date) -> list[Inconsistency]:
