@@ -27,7 +27,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 # Scanned by bandit: the application packages.
-SCAN_PACKAGES := isms soa controls management evidence
+SCAN_PACKAGES := isms soa controls management connectors evidence
 
 # Medium or high findings fail; each accepted one carries `# nosec` with its reason inline.
 security: $(VENV)/.installed

@@ -7,9 +7,10 @@ from controls import (  # noqa: F401 (they register their routes)
     request_views,
     review_views,
     setup_views,
+    source_views,
 )
 from controls.checks import register as register_checks
-from controls.cli import demo_command
+from controls.cli import controls_cli, demo_command
 from controls.evidence_policy import refused_links
 from controls.jobs import register_jobs
 from controls.services import ensure_control_states
@@ -30,10 +31,11 @@ def init_app(app) -> None:
     """Register the control pages, `isms demo` and the init step that creates states."""
     app.register_blueprint(bp)
     app.cli.add_command(demo_command)
+    app.cli.add_command(controls_cli)
     register_nav_item(app, "Dashboard", "controls.dashboard", ALL_ROLES, position=10)
     register_nav_item(app, "Controls", "controls.index", ALL_ROLES,
-                      ["controls.index", "controls.detail", "controls.edit"], position=20,
-                      group="Controls")
+                      ["controls.index", "controls.detail", "controls.edit", "controls.sources"],
+                      position=20, group="Controls")
     register_init_step(app, ensure_control_states)
     register_jobs(app)
     register_checks(app)

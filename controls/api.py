@@ -18,6 +18,7 @@ from controls.models import (
     Responsibility,
     ReviewCadence,
 )
+from controls.reviews import add_months
 from controls.services import (
     ControlRow,
     get_control_row,
@@ -35,6 +36,7 @@ __all__ = [
     "InclusionReason",
     "Responsibility",
     "ReviewCadence",
+    "add_months",
     "apply_decision",
     "create_decisions",
     "decision_fields",

@@ -4,6 +4,7 @@ import io
 import zlib
 from datetime import timedelta
 
+from connectors.api import add_demo_connection
 from controls.models import (
     Applicability,
     ImplementationStatus,
@@ -104,7 +105,38 @@ def _decision(item, owners) -> dict | None:
               ImplementationStatus.PARTIAL if spread < 7 else
               ImplementationStatus.PLANNED if spread < 8 else ImplementationStatus.NOT_STARTED)
     return values | {"applicability": Applicability.APPLICABLE, "reasons": reasons,
-                     "justification": "", "implementation_status": status}
+                     "justification": _justification(item, reasons),
+                     "implementation_status": status}
+
+
+# Why each clause matters to Cloudar, the way a lead would write it in the SoA.
+CLAUSE_WHY = {
+    "A.5": "management direction is the basis of the ISMS and asked for by customers",
+    "A.6": "roles, segregation of duties and remote work need clear rules",
+    "A.7": "staff and contractors handle customer environments",
+    "A.8": "we must know which assets and customer data we hold and how to handle them",
+    "A.9": "access to customer AWS accounts is the main attack path",
+    "A.10": "customer data is encrypted at rest and in transit with keys we manage in KMS",
+    "A.11": "the Ghent office and laptops hold credentials to customer environments",
+    "A.12": "we operate production workloads for customers and must run them reliably",
+    "A.13": "customer networks and data transfers pass through our landing zones",
+    "A.14": "we build infrastructure as code and automation for customers",
+    "A.15": "we depend on AWS and a few SaaS suppliers for the service",
+    "A.16": "customers expect notification of incidents within contractual deadlines",
+    "A.17": "managed services must continue during an outage of a region or our office",
+    "A.18": "GDPR and customer contracts set legal and contractual obligations",
+}
+REASON_TEXT = {"legal": "required by law (GDPR, NIS2 for our customers)",
+               "contractual": "required by customer contracts and our AWS partner agreement",
+               "business": "needed for the managed-service business",
+               "risk": "treats risks in the register"}
+
+
+def _justification(item, reasons) -> str:
+    """A realistic, control-specific justification for an included control."""
+    why = CLAUSE_WHY.get(item.group_id, "it supports the services in scope")
+    because = "; ".join(REASON_TEXT[r] for r in reasons)
+    return f"Included because {why}: {item.title.lower()} is {because}."
 
 
 def _company_part(responsibility: Responsibility) -> str:
@@ -166,6 +198,7 @@ def load_demo(org) -> None:
                           "cloud": users["cloud@cloudar.example"],
                           "people": users["people@cloudar.example"]},
                          DEMO_EDITION, local_today())
+    add_demo_connection(users["cloud@cloudar.example"].id, local_today())
 
 
 def _clause_owner(group: str, users) -> int:

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from connectors.api import failing_checks
 from controls.models import DigestClaim
 from controls.proposals import decided_since, open_proposals
 from controls.requests import open_requests_by_owner
@@ -44,11 +45,12 @@ class DigestItems:
     proposals: list = field(default_factory=list)  # the lead: owners' proposals to decide
     decided: list = field(default_factory=list)  # an owner: their proposals decided lately
     linked_by_others: list = field(default_factory=list)  # (control id, item id, who)
+    aws_checks: list = field(default_factory=list)  # (failing check, its control ids)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions or self.proposals or self.decided
+                    or self.actions or self.aws_checks or self.proposals or self.decided
                     or self.linked_by_others)
 
 
@@ -81,6 +83,7 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
     _add_proposals(digests, edition, today)
     _add_links_by_others(digests, edition, today, {r.item.control_id: r.state.owner_id
                                                    for r in rows})
+    _add_failing_aws_checks(digests, edition, rows)
     for items in digests.values():
         items.overdue_everywhere = overdue
     return digests
@@ -117,6 +120,16 @@ def _add_links_by_others(digests, edition: str, today: date, owners: dict) -> No
         who = names.get(actor, actor)
         digests.setdefault(owner_id, DigestItems()).linked_by_others.append(
             (control_id, item_id, who))
+def _add_failing_aws_checks(digests: dict, edition: str, rows) -> None:
+    """Give each owner the failing AWS checks of their controls (one query for everyone)."""
+    owners = {r.item.control_id: r.state.owner_id for r in rows if r.state.owner_id}
+    per_owner: dict[int, dict] = {}
+    for control_id, flags in failing_checks(edition, list(owners)).items():
+        for flag in flags:
+            per_owner.setdefault(owners[control_id], {}).setdefault(flag, []).append(control_id)
+    for owner_id, flags in per_owner.items():
+        digests.setdefault(owner_id, DigestItems()).aws_checks.extend(
+            sorted(flags.items(), key=lambda pair: (pair[0].connection, pair[0].check_id)))
 
 
 def message_id_for(user_id: int, day: date) -> str:

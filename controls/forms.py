@@ -57,7 +57,9 @@ class ControlForm(FlaskForm):
     )
     justification = TextAreaField(
         "Justification", validators=[Length(max=TEXT_LIMIT)], filters=[strip_text],
-        description="Required when the control is excluded.",
+        description="Why the control is included (e.g. \"Required by customer contracts; "
+                    "treats R-005\") or why it is excluded. A draft may be saved without "
+                    "it; the SoA cannot be issued until every decided control has one.",
     )
     implementation_status = SelectField(
         "Implementation status",
@@ -88,10 +90,6 @@ class ControlForm(FlaskForm):
     def validate_reasons(self, field):
         if self.applicability.data == Applicability.APPLICABLE and not field.data:
             raise ValidationError("Give at least one reason for including the control.")
-
-    def validate_justification(self, field):
-        if self.applicability.data == Applicability.EXCLUDED and not field.data:
-            raise ValidationError("Explain why the control is excluded.")
 
     def validate_implementation_status(self, field):
         if self.applicability.data == Applicability.APPLICABLE and not field.data:

@@ -4,8 +4,9 @@ The rule lives here rather than in copied evidence links, so a control that beco
 `shared` later shows AWS's reports at once, and one that becomes `company` stops showing them.
 """
 
+from connectors.api import aws_tile, check_verdicts, failing_checks
 from controls.models import Responsibility
-from evidence.api import failing_aws_checks, inherited_evidence
+from evidence.api import inherited_evidence
 
 INHERITING = frozenset({Responsibility.AWS, Responsibility.SHARED})
 
@@ -22,13 +23,33 @@ def inherited_for(state) -> list:
 
 def failing_checks_for(edition: str, control_id: str) -> list:
     """Return the AWS checks failing or in error for one control."""
-    return failing_aws_checks(edition, [control_id]).get(control_id, [])
+    return failing_checks(edition, [control_id]).get(control_id, [])
 
 
 def failing_checks_overview(edition: str) -> list[tuple]:
     """Return each failing check once with the controls it touches, for the dashboard."""
     grouped: dict[tuple, list[str]] = {}
-    for control_id, flags in sorted(failing_aws_checks(edition).items()):
+    for control_id, flags in sorted(failing_checks(edition).items()):
         for flag in flags:
             grouped.setdefault(flag, []).append(control_id)
     return sorted(grouped.items(), key=lambda pair: (pair[0].connection, pair[0].check_id))
+
+
+def checks_for(edition: str, control_id: str) -> list:
+    """Return every AWS check that gives the control evidence, with its latest verdict."""
+    return check_verdicts(edition, [control_id]).get(control_id, [])
+
+
+def failing_checks_of(edition: str, control_ids) -> list[tuple]:
+    """Return each failing check of the given controls once, with those controls."""
+    grouped: dict[tuple, list[str]] = {}
+    for control_id, flags in sorted(failing_checks(edition, control_ids).items()):
+        for flag in flags:
+            grouped.setdefault(flag, []).append(control_id)
+    return sorted(grouped.items(), key=lambda pair: (pair[0].connection, pair[0].check_id))
+
+
+def dashboard_tile():
+    """Return the AWS figures for the dashboard, or None when no connection exists."""
+    figures = aws_tile()
+    return figures if figures.connections else None

@@ -81,6 +81,9 @@ class ControlState(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # After the transition: the differing 2013 decisions this control was merged from, shown
+    # side by side until the lead decides ([{"control_id", "applicability", ...}, ...]).
+    transition_sources: Mapped[list | None] = mapped_column(db.JSON)
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
 

@@ -4,6 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from controls.calendar import build_feed
+from controls.inherited import failing_checks_of
 from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
 from controls.proposals import open_proposals, proposals_by_owner
 from controls.refusals import edit_refusal
@@ -155,6 +156,7 @@ def my_work():
             r for r in list_requests(current_user) if r.owner_id == current_user.id
             and r.status in (RequestStatus.OPEN, RequestStatus.REJECTED)],
         has_feed=current_user.calendar_token_hash is not None,
+        aws_failing=failing_checks_of(edition, [r.item.control_id for r in mine]) if mine else [],
         open_proposals=open_proposals(edition) if current_user.role is Role.LEAD else [],
         my_proposals=proposals_by_owner(current_user.id, limit=10))
 

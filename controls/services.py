@@ -51,6 +51,7 @@ EVIDENCE_FILTERS = {"none": "Missing (applicable controls)", "expired": "Expired
                     "expiring": "Expiring soon", "current": "Current"}
 REVIEW_FILTERS = {"due": "Due soon or overdue", "overdue": "Overdue", "due_soon": "Due soon",
                   "none": "No cadence"}
+ANNEX_A = "annex-a"  # the source filter's value for Annex A controls
 RISK_FILTERS = {"unlinked": "Risk treatment without a linked risk", "linked": "Linked to a risk"}
 SUPPLIER_EXCLUSION_WARNING = (
     "This control is operated by AWS in whole or in part. A control a supplier operates for "
@@ -88,10 +89,11 @@ class ControlFilters:
     evidence: str = ""
     review: str = ""
     risk: str = ""
+    source: str = ""  # "annex-a", or one of the other sources the controls came from
     q: str = ""
 
     @classmethod
-    def from_args(cls, args, group_ids) -> "ControlFilters":
+    def from_args(cls, args, group_ids, sources=()) -> "ControlFilters":
         """Keep only values the list understands; anything else is ignored."""
         owner = (args.get("owner") or "").strip()
         return cls(
@@ -102,6 +104,7 @@ class ControlFilters:
             evidence=pick_arg(args, "evidence", set(EVIDENCE_STATUSES)),
             review=pick_arg(args, "review", set(REVIEW_FILTERS)),
             risk=pick_arg(args, "risk", set(RISK_FILTERS)),
+            source=pick_arg(args, "source", {ANNEX_A, *sources}),
             q=(args.get("q") or "").strip()[:100],
         )
 
@@ -172,6 +175,8 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
                          review_status(state, last_reviewed.get(state.control_id), today),
                          tuple(risks[state.control_id]))
         if filters.group and item.group_id != filters.group:
+            continue
+        if filters.source and (item.source or ANNEX_A) != filters.source:
             continue
         if needle and needle not in f"{item.control_id} {item.title}".lower():
             continue

@@ -4,7 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from controls.forms import ControlForm
-from controls.inherited import failing_checks_for, failing_checks_overview, inherited_for
+from controls.inherited import (
+    checks_for,
+    dashboard_tile,
+    failing_checks_overview,
+    inherited_for,
+)
 from controls.proposals import open_proposals, propose, split_owner_values
 from controls.refusals import edit_refusal
 from controls.reviews import list_reviews, may_edit_review
@@ -64,6 +69,7 @@ def dashboard():
                            board=build_dashboard(org.edition), checklist=checklist,
                            isms=management_summary(org.edition, local_today()),
                            aws_failing=failing,
+                           aws=None if current_user.role is Role.AUDITOR else dashboard_tile(),
                            proposals=(open_proposals(org.edition)
                                       if current_user.role is Role.LEAD else []),
                            checks=(run_checks() if current_user.role in STAFF else None))
@@ -75,7 +81,8 @@ def index():
     """List the edition's controls with filters and pages."""
     org = get_organisation()
     edition = get_edition(org.edition)
-    filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups])
+    filters = ControlFilters.from_args(request.args, [gid for gid, _ in edition.groups],
+                                       edition.sources)
     per_page = request.args.get("per_page", type=int)
     visible = visible_control_ids()  # once, not once per row
     rows = [r for r in list_control_rows(org.edition, filters)
@@ -117,7 +124,7 @@ def detail(control_id: str):
         reviews=reviews, pinned=describe_versions_of(reviews),
         may_review=can_edit(current_user, row.state) and not archived,
         may_edit_review=may_edit_review,
-        inherited=inherited_for(row.state), aws_failing=failing_checks_for(edition, control_id),
+        inherited=inherited_for(row.state), aws_checks=checks_for(edition, control_id),
     )
 
 

@@ -3,8 +3,6 @@
 from flask import url_for
 
 from evidence import files  # noqa: F401 (registers the download and purge routes)
-from evidence.aws_cli import aws_cli
-from evidence.aws_views import bp as aws_bp
 from evidence.cli import evidence_cli
 from evidence.jobs import register_jobs
 from evidence.maintenance import backup_store
@@ -12,7 +10,6 @@ from evidence.storage import StorageError
 from evidence.views import bp
 from isms.api import (
     ALL_ROLES,
-    STAFF,
     Role,
     db,
     register_blob_store,
@@ -25,9 +22,7 @@ from isms.api import (
 def init_app(app) -> None:
     """Register evidence's pages, `isms evidence` and the hourly sweep."""
     app.register_blueprint(bp)
-    app.register_blueprint(aws_bp)
     app.cli.add_command(evidence_cli)
-    app.cli.add_command(aws_cli)
 
     @app.errorhandler(StorageError)
     def _storage_down(error):
@@ -41,7 +36,6 @@ def init_app(app) -> None:
                        "evidence.new_version"], position=30, group="Evidence")
     register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
                       ["evidence.purges"], position=80, group="Evidence")
-    register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40, group="Evidence")
     register_jobs(app)
     register_object_link(app, "evidence", lambda item_id: url_for(
         "evidence.detail", item_id=int(item_id)) if item_id.isdigit() else None)

@@ -1,15 +1,23 @@
 """What other packages may ask of evidence: statuses, summaries and creating evidence."""
 
+import hashlib
+import io
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from evidence.aws_queries import CheckFlag, InheritedReport, failing_checks, inherited_reports
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
-from evidence.queries import items_for_control
-from evidence.services import Content, EvidenceError, Report, create_item, link_controls
+from evidence.queries import InheritedReport, inherited_reports, items_for_control
+from evidence.services import (
+    Content,
+    EvidenceError,
+    Report,
+    add_version,
+    create_item,
+    link_controls,
+)
 from evidence.status import RANK, EvidenceStatus, item_status, status_filter
 from evidence.status import status_by_control as _status_by_control
 from evidence.storage import get_storage
@@ -247,6 +255,20 @@ def carry_links(to_edition: str, targets: dict[str, list[str]], *, audit_actor: 
                for item_id, refs in wanted.items())
 
 
+def count_links_to_carry(to_edition: str, targets: dict[str, list[str]]) -> int:
+    """How many links carry_links would add, changing nothing (two queries)."""
+    source_edition = "2013" if to_edition == "2022" else "2022"
+    live = (select(EvidenceLink.item_id, EvidenceLink.control_id)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .where(EvidenceItem.deleted_at.is_(None)))
+    have = set(db.session.execute(live.where(EvidenceLink.edition == to_edition)).all())
+    wanted = {(item_id, target)
+              for item_id, control_id in db.session.execute(
+                  live.where(EvidenceLink.edition == source_edition))
+              for target in targets.get(control_id, [])}
+    return len(wanted - have)
+
+
 @dataclass(frozen=True)
 class PackageEntry:
     control_id: str
@@ -309,9 +331,81 @@ def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on:
     return item.id
 
 
-def failing_aws_checks(edition: str, control_ids=None) -> dict[str, list[CheckFlag]]:
-    """Return the AWS checks failing or in error, per control of the edition, in one query."""
-    return failing_checks(edition, control_ids)
+@dataclass(frozen=True)
+class StoredVersion:
+    item_id: int
+    version_id: int
+    is_new: bool  # False when the content matched the latest version and nothing was added
+
+
+def store_file_evidence(item_id: int | None, payload: bytes, *, file_name: str, title: str,
+                        owner_id: int, refs, collected_on: date, valid_until: date | None,
+                        description: str = "", tags=(), audit_actor: str | None = None,
+                        only_if_changed: bool = False) -> StoredVersion:
+    """Add a file as the next version of a live item, or create the item (caller commits).
+
+    With `only_if_changed`, content whose SHA-256 matches the latest version adds nothing.
+    """
+    item = db.session.get(EvidenceItem, item_id) if item_id else None
+    today = local_today()
+    content = Content(stream=io.BytesIO(payload), file_name=file_name)
+    if item is None or item.is_deleted:
+        item = create_item(title=title, kind=EvidenceKind.FILE, owner_id=owner_id,
+                           content=content, collected_on=collected_on, valid_until=valid_until,
+                           today=today, actor_id=None, refs=refs, description=description,
+                           tags=tags, audit_actor=audit_actor)
+        return StoredVersion(item.id, item.latest_version_id, True)
+    if only_if_changed and item.latest_version_id:
+        latest = db.session.get(EvidenceVersion, item.latest_version_id)
+        if latest.sha256 == hashlib.sha256(payload).hexdigest():
+            return StoredVersion(item.id, latest.id, False)
+    version = add_version(item, content, collected_on=collected_on, valid_until=valid_until,
+                          today=today, actor_id=None, audit_actor=audit_actor)
+    return StoredVersion(item.id, version.id, True)
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    version_id: int
+    item_id: int
+    number: int
+    sha256: str
+    storage_key: str | None
+
+
+def version_details(version_ids) -> dict[int, VersionDetail]:
+    """Return number, hash and stored file of each version, in one query."""
+    ids = [i for i in dict.fromkeys(version_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(EvidenceVersion.id, EvidenceVersion.item_id, EvidenceVersion.number,
+               EvidenceVersion.sha256, EvidenceVersion.storage_key)
+        .where(EvidenceVersion.id.in_(ids)))
+    return {row[0]: VersionDetail(*row) for row in rows}
+
+
+def read_blob(key: str, limit: int) -> str:
+    """Return up to `limit` bytes of a stored file as text."""
+    with get_storage().open(key) as stream:
+        return stream.read(limit).decode("utf-8", errors="replace")
+
+
+def current_evidence_labels(edition: str) -> dict[str, list[str]]:
+    """Return, per control, each live unexpired item as `title (vN, YYYY-MM-DD)`: one query."""
+    today = local_today()
+    found: dict[str, list[str]] = {}
+    for control_id, title, number, collected_on in db.session.execute(
+            select(EvidenceLink.control_id, EvidenceItem.title, EvidenceVersion.number,
+                   EvidenceVersion.collected_on)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+            .where(EvidenceLink.edition == edition, EvidenceItem.deleted_at.is_(None),
+                   EvidenceVersion.purged_at.is_(None),
+                   EvidenceVersion.valid_until.is_(None) | (EvidenceVersion.valid_until >= today))
+            .order_by(EvidenceLink.control_id, EvidenceItem.title, EvidenceItem.id)):
+        found.setdefault(control_id, []).append(f"{title} (v{number}, {collected_on:%Y-%m-%d})")
+    return found
 
 
 def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
@@ -322,28 +416,33 @@ def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
 __all__ = [
     "EVIDENCE_STATUSES",
     "STATUS_RANK",
-    "CheckFlag",
     "EvidenceError",
     "EvidenceSummary",
     "RegisterRow",
+    "StoredVersion",
+    "VersionDetail",
     "VersionRef",
     "controls_of_items",
     "count_by_control",
+    "count_links_to_carry",
     "create_evidence",
+    "current_evidence_labels",
     "current_versions_for_control",
     "describe_versions",
     "evidence_register",
     "expiring_by_owner",
-    "failing_aws_checks",
     "find_items",
     "has_evidence",
     "inherited_evidence",
     "item_reach",
     "list_for_control",
+    "read_blob",
     "register_link_policy",
     "status_by_control",
+    "store_file_evidence",
     "summaries_by_control",
     "summaries_for_items",
+    "version_details",
 ]
 
 

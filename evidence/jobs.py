@@ -1,12 +1,10 @@
-"""Evidence jobs: expiry notices, the sweep, and the daily AWS collection."""
+"""Evidence jobs: expiry notices and the sweep."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from evidence.aws_models import AwsRun
-from evidence.aws_services import collect, list_connections
 from evidence.maintenance import sweep_job
 from evidence.models import EvidenceItem, EvidenceVersion, ExpiryNotice
 from evidence.status import version_status, warning_days
@@ -38,30 +36,8 @@ def expiry_job(now: datetime) -> None:
     db.session.commit()
 
 
-def aws_collect_job(now: datetime) -> None:
-    """Collect each enabled AWS connection not yet collected today (safe to run twice)."""
-    zone = ZoneInfo(get_organisation().timezone)
-    today = now.astimezone(zone).date()
-    day_start = datetime.combine(today, time(), zone).astimezone(UTC)
-    done = set(db.session.scalars(select(AwsRun.connection_id).where(
-        AwsRun.started_at >= day_start, AwsRun.status != "error")))
-    for connection in list_connections(enabled_only=True):
-        if connection.id not in done:
-            collect(connection, today, trigger="schedule", audit_actor="system:aws-collect")
-            db.session.commit()
-
-
-def _aws_time(part: int):
-    def read(app) -> int:
-        return int(app.config["ISMS_AWS_COLLECT_TIME"].split(":")[part])
-
-    return read
-
-
 def register_jobs(app) -> None:
-    """Declare the expiry check (daily and at start), the hourly sweep and AWS collection."""
+    """Declare the expiry check (daily and at start) and the hourly sweep."""
     register_job(app, "evidence-expiry", expiry_job, "cron", hour=0, minute=15,
                  run_at_start=True)
-    register_job(app, "aws-collect", aws_collect_job, "cron", hour=_aws_time(0),
-                 minute=_aws_time(1))
     register_job(app, "evidence-sweep", sweep_job, "interval", hours=1, run_at_start=True)

@@ -1,13 +1,14 @@
 """Read evidence for pages: filtered, paginated, eager-loaded (no query per row)."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
-from evidence.status import EvidenceStatus, status_filter
-from isms.api import db, pick_arg
+from evidence.status import EvidenceStatus, status_filter, version_status
+from isms.api import db, local_today, pick_arg
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,32 @@ def items_for_control(edition: str, control_id: str, limit: int):
         base.options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
         .order_by(EvidenceItem.id.desc()).limit(limit)).all()
     return items, total
+
+
+@dataclass(frozen=True)
+class InheritedReport:
+    item_id: int
+    title: str
+    issuer: str
+    report_name: str
+    period_from: date | None
+    period_to: date | None
+    valid_until: date | None
+    status: str
+
+
+def inherited_reports(provider: str) -> list[InheritedReport]:
+    """Return the live third-party reports inherited from a provider, with their status."""
+    today = local_today()
+    items = db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.inherited_from == provider,
+                                   EvidenceItem.deleted_at.is_(None))
+        .options(joinedload(EvidenceItem.latest_version)).order_by(EvidenceItem.title))
+    reports = []
+    for item in items:
+        version = item.latest_version
+        valid_until = version.valid_until if version else None
+        reports.append(InheritedReport(
+            item.id, item.title, item.issuer, item.report_name, item.period_from,
+            item.period_to, valid_until, version_status(valid_until, today).value))
+    return reports

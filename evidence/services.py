@@ -14,7 +14,17 @@ from sqlalchemy import func, select
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.storage import CHUNK, get_storage
-from isms.api import HashingSpool, Role, User, counterparts, db, get_edition, record_event, utcnow
+from isms.api import (
+    HashingSpool,
+    Role,
+    User,
+    counterparts,
+    db,
+    get_edition,
+    get_organisation,
+    record_event,
+    utcnow,
+)
 
 MAX_URL_LENGTH = 2000
 MAX_STATEMENT_LENGTH = 20000
@@ -122,7 +132,9 @@ def parse_control_refs(text: str, with_counterparts: bool = False) -> list[tuple
         match = CONTROL_REF.match(token)
         control_id = f"A.{match.group(1)}" if match else token
         edition = "2013" if control_id.count(".") == 3 else "2022"
-        if match is None or get_edition(edition).get(control_id) is None:
+        if match is None:  # a control from another source (CLD.6.3.1, CUST-1)
+            edition = get_organisation().edition
+        if get_edition(edition).get(control_id) is None:
             unknown.append(token)
             continue
         refs.append((edition, control_id))

@@ -45,6 +45,13 @@ from isms.catalog import (
     counterparts,
     get_edition,
 )
+from isms.catalog.extra import (
+    CONTROL_SETS,
+    CatalogError,
+    add_control_set,
+    add_custom_control,
+    set_controls,
+)
 from isms.catalog.models import CatalogControl
 from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
@@ -57,6 +64,7 @@ from isms.history import (
     register_field_labels,
     register_object_link,
 )
+from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
 from isms.nav import register_home, register_nav_item
 from isms.org import (
@@ -66,22 +74,22 @@ from isms.org import (
     get_organisation,
     local_now,
 )
+from isms.pause import pause_in_job
 from isms.scheduler import register_job
 from isms.setup import register_init_step
 from isms.uploads import SPOOL_PREFIX, SPOOL_SUFFIX, HashingSpool
 
 __all__ = [
     "ALL_ROLES",
+    "BlobStore",
+    "CONTROL_SETS",
+    "CatalogControl",
+    "CatalogError",
+    "CatalogItem",
+    "Clause",
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
-    "SPOOL_PREFIX",
-    "SPOOL_SUFFIX",
-    "STAFF",
-    "BlobStore",
-    "CatalogControl",
-    "CatalogItem",
-    "Clause",
     "Edition",
     "HashingSpool",
     "HistoryEntry",
@@ -89,10 +97,15 @@ __all__ = [
     "MailError",
     "Organisation",
     "Role",
+    "SPOOL_PREFIX",
+    "SPOOL_SUFFIX",
+    "STAFF",
     "UTCDateTime",
     "User",
     "UserError",
     "actor_of",
+    "add_control_set",
+    "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
@@ -110,6 +123,8 @@ __all__ = [
     "create_user",
     "db",
     "describe_events",
+    "drain",
+    "enqueue",
     "enum_column",
     "find_organisation",
     "form_status",
@@ -127,8 +142,10 @@ __all__ = [
     "mail_domain",
     "may_see",
     "os_user",
+    "pause_in_job",
     "pick_arg",
     "public",
+    "queue_backend",
     "record_event",
     "register_blob_store",
     "register_check",
@@ -138,12 +155,14 @@ __all__ = [
     "register_job",
     "register_nav_item",
     "register_object_link",
+    "register_task",
     "render_error",
     "revoke_calendar_token",
     "run_checks",
     "safe_text",
     "send_mail",
     "set_auditor_scope",
+    "set_controls",
     "strip_text",
     "token_public",
     "user_for_calendar_token",

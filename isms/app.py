@@ -42,12 +42,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     """The one place the shell knows its features; order follows the dependency chain."""
+    import connectors
     import controls
     import evidence
     import management
     import soa
 
-    for feature in (evidence, management, controls, soa):
+    for feature in (evidence, connectors, management, controls, soa):
         feature.init_app(app)
 
 

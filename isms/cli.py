@@ -71,6 +71,21 @@ def scheduler_command():
     run_with_lease(app, stop, _org_timezone)
 
 
+@click.command("worker")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs this process runs at once.")
+@with_appcontext
+def worker_command(concurrency):
+    """Take long jobs (AWS collection slices ...) from the PostgreSQL queue until stopped."""
+    from isms.jobqueue import run_worker
+
+    click.echo(f"Worker taking jobs, {concurrency} at a time...")
+    try:
+        run_worker(current_app._get_current_object(), concurrency)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @click.command("backup")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Archive to write (a gzipped tar), e.g. isms-backup.tar.gz.")
@@ -147,6 +162,7 @@ def init_app(app) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(run_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -44,6 +44,15 @@ DEFAULTS = {
     "ISMS_AWS_VALID_DAYS": 7,  # how long a collected AWS snapshot counts as current evidence
     "ISMS_AWS_COLLECT_TIME": "03:30",  # daily collection, in the organisation's time zone
     "ISMS_AWS_ENDPOINT_URL": "",  # an AWS API emulator for development and tests only
+    # Where long jobs run: auto (PostgreSQL: worker processes; SQLite: threads), postgres,
+    # threads. The in-process pool has ISMS_QUEUE_THREADS threads.
+    "ISMS_QUEUE": "auto",
+    "ISMS_QUEUE_THREADS": 2,
+    "ISMS_JOB_TIME_LIMIT": 900,  # seconds one job may read before it gives up what is left
+    # A worker beats every N seconds; one silent for ISMS_WORKER_STALLED_AFTER has its jobs
+    # retried by the others.
+    "ISMS_WORKER_HEARTBEAT": 10,
+    "ISMS_WORKER_STALLED_AFTER": 30,
     # werkzeug method string; scrypt in production, a cheap one only in the test suite.
     "ISMS_PASSWORD_HASH": "scrypt",
     # Test only: an endpoint whose commit pauses for the fault tests (isms/pause.py).

@@ -26,6 +26,13 @@ class Organisation(db.Model):
     require_totp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                                server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Document control of the Statement of Applicability (its Cover sheet and issued versions).
+    soa_document_id: Mapped[str] = mapped_column(String(60), nullable=False, default="ISMS-SOA",
+                                                 server_default="ISMS-SOA")
+    soa_classification: Mapped[str] = mapped_column(String(60), nullable=False,
+                                                    default="Internal", server_default="Internal")
+    soa_review_months: Mapped[int] = mapped_column(Integer, nullable=False, default=12,
+                                                   server_default="12")
 
 
 class OrganisationMissing(RuntimeError):

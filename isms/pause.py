@@ -36,3 +36,25 @@ def init_app(app) -> None:
     if app.config.get("ISMS_TEST_PAUSE_AT") and not event.contains(
             Session, "before_commit", _pause_before_commit):
         event.listen(Session, "before_commit", _pause_before_commit)
+
+
+def pause_in_job(task_name: str) -> None:
+    """Test only: the first job of `task_name` to get here waits, its pid in `<instance>/paused`.
+
+    With `ISMS_TEST_PAUSE_AT` naming a queued task (e.g. `aws.collect_slice`), exactly one job
+    (the first to claim `<instance>/pause-claimed`) writes its process id to `paused` and waits
+    until the test removes that file, so the test can kill that worker mid-job.
+    """
+    if current_app.config.get("ISMS_TEST_PAUSE_AT") != task_name:
+        return
+    claim = os.path.join(current_app.instance_path, "pause-claimed")
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    marker = os.path.join(current_app.instance_path, PAUSE_FILE)
+    with open(marker, "w") as handle:
+        handle.write(str(os.getpid()))
+    deadline = time.monotonic() + LONGEST_PAUSE
+    while os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -3,8 +3,15 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from isms.audit import actor_of, changes, record_event
 from isms.auth.guard import allow, safe_next
@@ -14,6 +21,7 @@ from isms.forms import form_status, strip_text
 from isms.org import get_organisation, is_valid_timezone
 
 bp = Blueprint("settings", __name__)
+DOCUMENT_FIELDS = ("soa_document_id", "soa_classification", "soa_review_months")
 
 
 class OrganisationForm(FlaskForm):
@@ -32,6 +40,18 @@ class OrganisationForm(FlaskForm):
         description="Those without an authenticator app are asked to set one up at their "
                     "next request.")
 
+    soa_document_id = StringField(
+        "SoA document ID", validators=[Optional(), Length(max=60), Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+            message="Use letters, digits, dots, dashes or slashes, e.g. ISMS-SOA.")],
+        filters=[strip_text], description="Printed on the SoA's Cover and every page header.")
+    soa_classification = StringField(
+        "SoA classification", validators=[Optional(), Length(max=60)], filters=[strip_text],
+        description="e.g. Internal, Confidential.")
+    soa_review_months = IntegerField(
+        "SoA review period (months)", validators=[Optional(), NumberRange(1, 36)],
+        description="The next review date of an issued version is its issue date plus this.")
+
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data):
             raise ValidationError("Unknown time zone; use an IANA name such as Europe/Brussels.")
@@ -45,6 +65,9 @@ def organisation():
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
         before = _audited(org)
+        for name in DOCUMENT_FIELDS:  # left empty (or not sent): keep what is set
+            if getattr(form, name).data in (None, ""):
+                getattr(form, name).data = getattr(org, name)
         form.populate_obj(org)
         old, new = changes(before, _audited(org))
         if new:
@@ -59,4 +82,6 @@ def organisation():
 
 def _audited(org) -> dict:
     return {"name": org.name, "scope": org.scope, "timezone": org.timezone,
-            "require_totp": org.require_totp}
+            "require_totp": org.require_totp, "soa_document_id": org.soa_document_id,
+            "soa_classification": org.soa_classification,
+            "soa_review_months": org.soa_review_months}

@@ -4,9 +4,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func, select
+
+from isms.api import db
 from management.checks import RiskTreatment, clause_statuses, risk_treatments
 from management.clauses import clause_progress
 from management.findings import counts_by_status
+from management.models import Risk
 from management.records import OpenAction, count_overdue_actions, open_actions
 from management.risks import RiskRef, band_counts, risks_by_control, set_control_risks
 
@@ -42,6 +46,15 @@ def load_demo(users: dict, edition: str, today: date) -> None:
     fill(users, edition, today)
 
 
+def risk_register_dates() -> tuple[date | None, date | None]:
+    """When the risk assessment and the treatment plan last changed (register rows), or None."""
+    changed = func.max(func.coalesce(Risk.updated_at, Risk.created_at))
+    assessed, planned = db.session.execute(
+        select(changed, func.max(func.coalesce(Risk.updated_at, Risk.created_at))
+               .filter(Risk.plan != ""))).one()
+    return (assessed.date() if assessed else None, planned.date() if planned else None)
+
+
 def overdue_actions_by_owner(today: date) -> dict[int, list[OpenAction]]:
     """Group the actions past their due date by owner (for the daily digest)."""
     found: dict[int, list[OpenAction]] = {}
@@ -66,6 +79,7 @@ __all__ = [
     "load_demo",
     "open_actions_of",
     "overdue_actions_by_owner",
+    "risk_register_dates",
     "risk_treatments",
     "risks_for_controls",
     "summary",

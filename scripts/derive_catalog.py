@@ -23,6 +23,10 @@ def write(name: str, header: list[str], rows: list[list]) -> None:
         writer.writerow(header)
         writer.writerows(rows)
     print(f"{name}: {len(rows)} rows")
+# Who operates each ISO/IEC 27017 cloud-customer control for a company on AWS (our judgement).
+CLOUD_DEFAULTS = {"CLD.6.3.1": "shared", "CLD.8.1.5": "shared", "CLD.9.5.1": "aws",
+                  "CLD.9.5.2": "company", "CLD.12.1.5": "company", "CLD.12.4.5": "company",
+                  "CLD.13.1.4": "aws"}
 
 
 def main() -> None:
@@ -54,6 +58,10 @@ def main() -> None:
     clauses = [[r["edition"], r["id"], r["parent_id"], r["title"]]
                for r in read(source / "iso27001-clauses.csv")]
     write("clauses.csv", ["edition", "id", "parent_id", "title"], clauses)
+
+    cloud = [[r["id"], r["title"], CLOUD_DEFAULTS[r["id"]]]
+             for r in read(source / "iso27017-cloud-controls.csv")]
+    write("iso27017-cloud-controls.csv", ["id", "title", "default_responsibility"], cloud)
 
 
 if __name__ == "__main__":

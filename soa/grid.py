@@ -1,57 +1,20 @@
-"""Read SoA decisions out of a grid of cells, however the spreadsheet was laid out.
+"""Find an SoA's layout in a grid of cells: the id column, the header row, each column's field.
 
 This layer knows nothing about files or the database: it takes sheets as lists of rows of
-(value, number format) pairs and returns what it recognised, what it could not match and
-what it had to warn about. It never guesses: an unknown word is a warning, not a decision.
+(value, number format) pairs. Columns are recognised by content (a column of Annex A ids is
+the id column whatever its header says) and by header, in four languages; what the user
+says (`Options`) wins over what was detected.
 """
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-HEADER_SCAN_ROWS = 40
-COLUMN_NAMES = {
-    "id": {"id", "control id", "control ref", "control reference", "ref", "reference", "no",
-           "number", "control no", "control number", "annex a", "annex a ref",
-           "annex a control", "iso ref", "iso 27001 ref", "clause", "#", "control #"},
-    "title": {"control", "control title", "title", "control name", "name",
-              "control description", "annex a control title"},
-    "applicable": {"applicable", "applicability", "applicable?", "included", "included?",
-                   "in scope", "in scope?", "selected", "applies", "inclusion",
-                   "applicable yes no", "included in soa"},
-    "reasons": {"inclusion reasons", "inclusion reason", "reasons", "reason for inclusion",
-                "reasons for inclusion", "reason for selection", "selection reasons",
-                "justification for inclusion"},
-    "justification": {"justification", "justification for exclusion", "exclusion justification",
-                      "reason for exclusion", "exclusion reason", "justification exclusion"},
-    "status": {"implementation status", "status", "implemented", "implemented?",
-               "implementation"},
-    "responsibility": {"responsibility", "responsible party", "shared responsibility"},
-    "company_part": {"company part", "company responsibility", "customer part",
-                     "customer responsibility"},
-    "aws_part": {"aws part", "aws responsibility", "provider part", "provider responsibility"},
-    "risk_refs": {"risk refs", "risks", "risk ids", "linked risks", "risk references",
-                  "risk ref"},
-}
-YES = {"yes", "y", "applicable", "included", "include", "in scope", "x", "true", "selected",
-       "1", "✓", "✔"}
-NO = {"no", "n", "not applicable", "n/a", "na", "excluded", "exclude", "out of scope",
-      "false", "not selected", "0", "-"}
-STATUS = {"implemented": "implemented", "fully implemented": "implemented", "done": "implemented",
-          "partial": "partial", "partially implemented": "partial", "in progress": "partial",
-          "partially": "partial", "planned": "planned", "not started": "not_started",
-          "not implemented": "not_started", "open": "not_started"}
-REASONS = {"legal": "legal", "law": "legal", "regulatory": "legal", "legal requirement": "legal",
-           "lr": "legal", "contractual": "contractual", "contract": "contractual",
-           "contractual obligation": "contractual", "co": "contractual",
-           "business": "business", "business requirement": "business",
-           "best practice": "business", "br": "business", "bp": "business", "risk": "risk",
-           "risk treatment": "risk", "risk assessment": "risk", "rra": "risk", "ra": "risk"}
-RESPONSIBILITY = {"company": "company", "customer": "company", "us": "company",
-                  "internal": "company", "aws": "aws", "provider": "aws",
-                  "cloud provider": "aws", "supplier": "aws", "shared": "shared",
-                  "both": "shared"}
+from soa.vocabulary import FIELD_VALUES, FIELDS, header_field, normalise
+
+HEADER_SCAN_ROWS = 8  # how far above the first id a header may sit
 ID_IN_TEXT = re.compile(r"^\s*(?:A\s*\.?\s*)?(\d{1,2}(?:\s*\.\s*\d{1,2}){0,2})\b(.*)$", re.I)
+LETTERS = re.compile(r"^[A-Za-z]{1,3}$")
 
 
 @dataclass
@@ -61,48 +24,51 @@ class Cell:
 
 
 @dataclass
-class Found:
-    sheet: str
-    row: int
-    control_id: str
-    title: str
-    values: dict
+class Options:
+    """What the user said: the sheet, the header row, columns and the meaning of words."""
+
+    sheet: str | None = None
+    header_row: int | None = None  # 1-based, as the spreadsheet numbers rows
+    assign: list[tuple[str, str]] = field(default_factory=list)  # (field or "ignore", column)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {text: value}
+
+    def to_dict(self) -> dict:
+        return {"sheet": self.sheet, "header_row": self.header_row,
+                "assign": [list(a) for a in self.assign], "values": self.values}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Options":
+        """Options from saved or posted JSON; anything malformed or unknown is left out."""
+        sheet, header = data.get("sheet"), data.get("header_row")
+        values = {}
+        for name, words in dict(data.get("values") or {}).items():
+            allowed = FIELD_VALUES.get(str(name), ())
+            values[str(name)] = {normalise(t): str(v) for t, v in dict(words).items()
+                                 if str(v) in allowed}
+        return cls(sheet if isinstance(sheet, str) and sheet else None,
+                   header if isinstance(header, int) and 0 < header <= 1_000_000 else None,
+                   [(str(f), str(c)) for f, c in list(data.get("assign") or [])
+                    if str(f) in FIELDS or f == "ignore"],
+                   {name: words for name, words in values.items() if words})
+
+    def merged_with(self, other: "Options") -> "Options":
+        """These options, with what `other` says on top."""
+        values = {f: dict(w) for f, w in self.values.items()}
+        for name, words in other.values.items():
+            values.setdefault(name, {}).update(words)
+        return Options(other.sheet or self.sheet, other.header_row or self.header_row,
+                       [*self.assign, *other.assign], values)
 
 
 @dataclass
-class GridResult:
-    edition: str | None = None
-    rows: list[Found] = field(default_factory=list)
-    unmatched: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str = ""
-
-
-def normalise(text) -> str:
-    """Lower-case, trim and fold spaces and punctuation in a header or a word."""
-    text = re.sub(r"[\s_/:()\-]+", " ", str(text or "")).strip().lower()
-    return text.rstrip(".")
-
-
-def find_header(rows: list[list[Cell]]) -> tuple[int, dict[str, int]] | None:
-    """Return (row index, column of each known field) of the likeliest header row."""
-    best = None
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        columns: dict[str, int] = {}
-        for col, cell in enumerate(row):
-            if not isinstance(cell.value, str):
-                continue
-            name = normalise(cell.value)
-            for key, names in COLUMN_NAMES.items():
-                if key not in columns and (name in names or name.rstrip("?") in names):
-                    columns[key] = col
-                    break
-        if "id" not in columns and "title" in columns:
-            columns["id"] = columns["title"]  # ids may share the title's column
-        score = len(columns) if "id" in columns else 0
-        if score >= 2 and (best is None or score > len(best[1])):
-            best = (index, columns)
-    return best
+class Layout:
+    sheet: str
+    header_row: int | None  # 1-based; None when the sheet has no header above the ids
+    id_col: int  # 0-based
+    fields: dict[int, str | None]  # column -> field, None for a column reported as ignored
+    labels: dict[int, str]  # column -> its header as written (two-row headers joined)
+    first_id_row: int  # 0-based
+    edition: str
 
 
 def id_order(dotted: str) -> tuple:
@@ -119,8 +85,10 @@ def id_candidates(cell: Cell) -> tuple[list[str], str]:
     if isinstance(value, bool) or value is None:
         return [], ""
     if isinstance(value, int | float):
+        if value != value or abs(value) > 1e6:  # NaN, infinities, huge numbers: not an id
+            return [], ""
         decimals = re.search(r"\.(0+)", cell.number_format or "")
-        if decimals:  # the number format says how it was typed: 5.10 shown as 0.00
+        if decimals and len(decimals.group(1)) <= 2:  # how it was typed: 5.10 shown as 0.00
             return [f"{value:.{len(decimals.group(1))}f}"], ""
         text = f"{value:.6f}".rstrip("0").rstrip(".")
         candidates = [text]
@@ -130,117 +98,176 @@ def id_candidates(cell: Cell) -> tuple[list[str], str]:
     match = ID_IN_TEXT.match(str(value))
     if not match:
         return [], ""
-    return [re.sub(r"\s+", "", match.group(1))], match.group(2).strip(" -\u2013:\t")
+    return [re.sub(r"\s+", "", match.group(1))], match.group(2).strip(" -\u2013\u2014:\t")
 
 
-def decide_edition(rows_candidates, catalogs) -> str:
-    """Three-part control ids mean 2013 (whose two-part ids are objectives, not controls)."""
-    three = sum(any("A." + c in catalogs["2013"] for c in cands) for cands in rows_candidates)
-    two = sum(any("A." + c in catalogs["2022"] for c in cands) for cands in rows_candidates)
-    return "2013" if three and three * 3 >= two else "2022"
+def cell_at(row: list[Cell], column: int) -> Cell:
+    return row[column] if 0 <= column < len(row) else Cell(None)
 
 
-def _resolve(candidates: list[str], known, previous: str | None) -> list[str]:
-    ids = [f"A.{c}" for c in candidates if f"A.{c}" in known]
-    if len(ids) > 1 and previous:
-        after = [i for i in ids if id_order(i) > id_order(previous)]
-        ids = sorted(after, key=id_order)[:1] or ids
-    elif len(ids) > 1 and previous is None:
-        ids = sorted(ids, key=id_order)[:1]
-    return ids
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not normalise(value))
 
 
-def _read_value(key: str, cell: Cell, where: str, warnings: list[str]):
-    value = cell.value
-    if value is None or (isinstance(value, str) and not value.strip()):
+def column_letter(number: int) -> str:
+    """The spreadsheet letter of a 0-based column."""
+    letters, number = "", number + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
+def _id_scores(rows: list[list[Cell]], catalogs) -> dict[int, tuple[int, str, int]]:
+    """Per column: (distinct known ids, the edition they belong to, first row with one)."""
+    seen: dict[tuple[int, str], set[str]] = {}
+    first: dict[int, int] = {}
+    for index, row in enumerate(rows):
+        for col, cell in enumerate(row):
+            candidates, _ = id_candidates(cell)
+            for edition, known in catalogs.items():
+                hits = [c for c in candidates if f"A.{c}" in known]
+                if hits:
+                    seen.setdefault((col, edition), set()).add(hits[0])
+                    first.setdefault(col, index)
+    scores: dict[int, tuple[int, str, int]] = {}
+    for (col, edition), ids in seen.items():
+        if len(ids) > scores.get(col, (0, "", 0))[0] or (
+                len(ids) == scores[col][0] and edition == "2013"):
+            scores[col] = (len(ids), edition, first[col])
+    return scores
+
+
+def _is_header_like(row: list[Cell]) -> tuple[int, int]:
+    """(header words it holds, distinct non-empty texts)."""
+    texts = {normalise(c.value) for c in row if isinstance(c.value, str) and normalise(c.value)}
+    return sum(header_field(t) is not None for t in texts), len(texts)
+
+
+def find_header(rows: list[list[Cell]], first_id: int) -> int | None:
+    """The row directly above the first id if it reads as a header, else the best above it."""
+    above = [i for i in range(first_id - 1, max(first_id - HEADER_SCAN_ROWS, 0) - 1, -1)
+             if any(not is_blank(c.value) for c in rows[i])]
+    if not above:
         return None
-    if key in {"justification", "company_part", "aws_part", "risk_refs"}:
-        return str(value).strip()
-    if key == "applicable":
-        word = normalise("yes" if value is True else "no" if value is False else value)
-        if word in YES:
-            return "applicable"
-        if word in NO:
-            return "excluded"
-        warnings.append(f"{where}: '{value}' is not a yes/no value we know; "
-                        "applicability left as it was.")
-        return None
-    vocabulary = {"status": STATUS, "responsibility": RESPONSIBILITY}.get(key)
-    if vocabulary is not None:
-        found = vocabulary.get(normalise(value))
-        if found is None:
-            warnings.append(f"{where}: '{value}' is not a {key} we know; left as it was.")
-        return found
-    reasons = []
-    for token in filter(None, re.split(r"[,;/\n+&]|\band\b", str(value))):
-        reason = REASONS.get(normalise(token))
-        if reason is None:
-            warnings.append(f"{where}: '{token.strip()}' is not an inclusion reason we know.")
-        elif reason not in reasons:
-            reasons.append(reason)
-    return reasons or None
+    words, texts = _is_header_like(rows[above[0]])
+    if words and texts >= 2:
+        return above[0]
+    scored = [(_is_header_like(rows[i]), i) for i in above]
+    best = max(scored, key=lambda s: (s[0][0], s[0][1] >= 2, -abs(first_id - s[1])))
+    if best[0][0] or best[0][1] >= 2:
+        return best[1]
+    return None
 
 
-def _title_matches(title: str, expected) -> bool:
-    wanted = {normalise(t) for t in expected}
-    got = normalise(title)
-    return not got or got in wanted or any(got.startswith(w) or w.startswith(got)
-                                           for w in wanted)
-
-
-def _cell_at(row: list[Cell], column: int) -> Cell:
-    return row[column] if column < len(row) else Cell(None)
-
-
-def read_sheet(name: str, rows: list[list[Cell]], catalogs, edition: str | None = None):
-    """Read one sheet; return (edition, GridResult) or None when it has no id column."""
-    header = find_header(rows)
+def header_labels(rows: list[list[Cell]], header: int | None) -> dict[int, str]:
+    """Each column's header; a two-row header (the row above also a header) is joined."""
     if header is None:
-        return None
-    start, columns = header
-    body = [(start + 2 + offset, row) for offset, row in enumerate(rows[start + 1:])]
-    id_col = columns["id"]
-    parsed = [(number, row, *id_candidates(_cell_at(row, id_col))) for number, row in body]
-    edition = edition or decide_edition([p[2] for p in parsed], catalogs)
-    known = catalogs[edition]
-    result = GridResult(edition=edition)
-    seen: dict[str, int] = {}
-    previous = None
-    for number, row, candidates, inline_title in parsed:
-        where = f"{name} row {number}"
-        if not candidates:
-            continue
-        ids = _resolve(candidates, known, previous)
-        if len(ids) != 1:
-            depth = len(candidates[0].split("."))
-            if depth < (3 if edition == "2013" else 2):
-                continue  # a clause, theme or objective heading between the controls
-            reason = (f"ambiguous id: could be {', '.join(ids)}" if ids else
-                      f"'{row[id_col].value}' is not a {edition} Annex A control")
-            result.unmatched.append({"sheet": name, "row": number, "reason": reason})
-            continue
-        control_id = ids[0]
-        if control_id in seen:
-            result.unmatched.append({"sheet": name, "row": number,
-                                     "reason": f"{control_id} already on row {seen[control_id]}"})
-            continue
-        seen[control_id], previous = number, control_id
-        title = inline_title or (str(_cell_at(row, columns["title"]).value or "")
-                                 if "title" in columns and columns["title"] != id_col else "")
-        if not _title_matches(title, known[control_id]):
-            result.warnings.append(f"{where}: the title '{title}' does not match "
-                                   f"{control_id} ({sorted(known[control_id])[0]}).")
-        values = {key: _read_value(key, _cell_at(row, columns[key]), where, result.warnings)
-                  for key in columns if key not in {"id", "title"}}
-        result.rows.append(Found(name, number, control_id, title,
-                                 {k: v for k, v in values.items() if v is not None}))
-    return result
+        return {}
+    lower = rows[header]
+    upper = rows[header - 1] if header > 0 else []
+    words, texts = _is_header_like(upper) if upper else (0, 0)
+    two_rows = words >= 1 and texts >= 2
+    labels = {}
+    for col in range(max(len(lower), len(upper) if two_rows else 0)):
+        low = "" if is_blank(cell_at(lower, col).value) else str(cell_at(lower, col).value)
+        up = ("" if not two_rows or is_blank(cell_at(upper, col).value)
+              else str(cell_at(upper, col).value))
+        if up and low and normalise(up) != normalise(low):
+            labels[col] = f"{up.strip()} / {low.strip()}"
+        elif low or up:
+            labels[col] = (low or up).strip()
+    return labels
 
 
-def read_workbook(sheets: dict[str, list[list[Cell]]], catalogs) -> GridResult:
-    """Read every SoA-like sheet; the one with the most recognised controls wins."""
-    results = [r for name, rows in sheets.items()
-               if (r := read_sheet(name, rows, catalogs)) is not None]
-    if not results or not max(len(r.rows) for r in results):
-        return GridResult(error="No column of Annex A control ids was found on any sheet.")
-    return max(results, key=lambda r: len(r.rows))
+def label_field(label: str) -> str | None:
+    """The field a (possibly two-row) header names: the whole, then its lower, then upper."""
+    parts = [label, *reversed(label.split(" / "))] if " / " in label else [label]
+    for part in parts:
+        found = header_field(part)
+        if found is not None:
+            return found
+    return None
+
+
+def detect_layout(name: str, rows: list[list[Cell]], catalogs, options: Options):
+    """Find one sheet's layout, or None when it holds no Annex A ids (and none was mapped)."""
+    scores = _id_scores(rows, catalogs)
+    id_col = _assigned_id_column(rows, options)
+    if id_col is None:
+        if not scores:
+            return None
+        id_col = max(scores, key=lambda c: (scores[c][0], -c))
+    _, edition, first = scores.get(id_col, (0, "2022", 0))
+    if options.header_row:
+        header = min(options.header_row, len(rows)) - 1 if rows else None
+        first = max(first, (header or 0) + 1)
+    else:
+        header = find_header(rows, first)
+    labels = header_labels(rows, header)
+    fields: dict[int, str | None] = {}
+    taken: set[str] = set()
+    for col, label in sorted(labels.items()):
+        found = label_field(label) or None
+        if col == id_col:
+            found = "id"
+        elif found == "id" or (found in taken and found != "notes"):
+            found = None  # a second column of the same field is reported, not merged
+        fields[col] = found
+        if found:
+            taken.add(found)
+    fields[id_col] = "id"
+    normalised = {normalise(label): col for col, label in labels.items()}
+    if "evidence status" in normalised and "evidence" in normalised:
+        fields[normalised["evidence"]] = None  # our own export's list of evidence, not notes
+    layout = Layout(name, None if header is None else header + 1, id_col, fields, labels,
+                    first, edition)
+    _apply_assignments(layout, rows, options)
+    return layout
+
+
+def resolve_column(spec: str, labels: dict[int, str]) -> int | None:
+    """A column given as its header's text (preferred) or its letter; None if neither."""
+    wanted = normalise(spec)
+    for col, label in labels.items():
+        if normalise(label) == wanted or normalise(label.split(" / ")[-1]) == wanted:
+            return col
+    return column_index(spec) if LETTERS.match(spec.strip()) else None
+
+
+def _assigned_id_column(rows, options: Options) -> int | None:
+    for name, spec in options.assign:
+        if name == "id":
+            labels = {}
+            for row in rows[:HEADER_SCAN_ROWS * 4]:
+                for col, cell in enumerate(row):
+                    if isinstance(cell.value, str):
+                        labels.setdefault(col, cell.value)
+            if options.header_row and options.header_row <= len(rows):
+                labels.update({c: str(v.value) for c, v in enumerate(rows[
+                    options.header_row - 1]) if isinstance(v.value, str)})
+            return resolve_column(spec, labels)
+    return None
+
+
+def _apply_assignments(layout: Layout, rows, options: Options) -> None:
+    for name, spec in options.assign:
+        if name == "id":
+            continue
+        col = resolve_column(spec, layout.labels)
+        if col is None or (name not in FIELDS and name != "ignore"):
+            continue
+        if name not in ("notes", "ignore"):
+            for other, current in list(layout.fields.items()):
+                if current == name and other != col:
+                    layout.fields[other] = None
+        if col != layout.id_col:
+            layout.fields[col] = None if name == "ignore" else name
+            layout.labels.setdefault(col, "")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from evidence.api import open_blob, package_entries
-from isms.api import get_edition, safe_text, utcnow
+from isms.api import anchor_head, get_edition, record_event, safe_text, utcnow
 from soa.versions import latest_approved
 
 CHUNK = 1024 * 1024
@@ -41,6 +41,19 @@ class _Sink:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name or "file")[:80] or "file"
+
+
+def start_package(edition: str, control_ids: list[str], org_name: str,
+                  actor: str) -> Iterator[bytes]:
+    """The one builder of the package: anchor the chain, audit the build, return the stream.
+
+    The web download and `isms evidence package` both call it, so both write the same files
+    and one `package.build` event each (the caller commits before streaming).
+    """
+    head = anchor_head(f"evidence package by {actor} at {utcnow():%Y-%m-%d %H:%M}")
+    record_event("package.build", "audit_package", actor, actor=actor,
+                 after={"controls": len(control_ids), "chain_seq": head[0]})
+    return stream_package(edition, list(control_ids), head, org_name)
 
 
 def stream_package(edition: str, control_ids, head: tuple[int, str],
@@ -126,8 +139,8 @@ def _index(edition, control_ids, manifest, head, soa, org_name: str) -> str:
     if soa is not None:
         parts.append(f"<p><a href='soa/SoA-v{soa.number}.xlsx'>Statement of Applicability "
                      f"v{soa.number}</a></p>")
-    for control_id in sorted(control_ids, key=lambda c: tuple(
-            int(p) for p in c[2:].split("."))):
+    positions = {item.control_id: item.position for item in catalog.items}
+    for control_id in sorted(control_ids, key=lambda c: positions.get(c, 0)):
         item = catalog.get(control_id)
         parts.append(f"<h2>{control_id} {html.escape(item.title if item else '')}</h2><ul>")
         for row in by_control.get(control_id, []):

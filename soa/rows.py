@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from controls.api import Applicability, list_decisions
-from evidence.api import count_by_control
+from controls.api import Applicability, Responsibility, list_decisions
+from evidence.api import current_evidence_labels, inherited_evidence
 from isms.api import counterparts, get_edition
 
 REASON_WORDS = {"legal": "Legal", "contractual": "Contractual", "business": "Business",
@@ -18,12 +18,17 @@ DECISION_FIELDS = ("applicability", "reasons", "justification", "status", "respo
                    "company_part", "aws_part", "risk_refs")
 
 
+REASON_COLUMNS = (("legal", "Legal/regulatory"), ("contractual", "Contractual"),
+                  ("business", "Business"), ("risk", "Risk treatment"))
+
+
 def soa_header(edition: str) -> list[str]:
     """The SoA sheet's header row."""
-    return ["ID", "Clause" if edition == "2013" else "Theme", "Control", "Applicable",
-            "Inclusion reasons", "Justification", "Implementation status", "Responsibility",
-            "Company part", "AWS part", "Risk refs", "Owner", "Evidence count",
-            "Evidence status", "Last review", "Next review"]
+    return ["ID", "Control", "Clause" if edition == "2013" else "Theme", "Source",
+            "Applicable", "Inclusion reasons", *(label for _, label in REASON_COLUMNS),
+            "Justification",
+            "Implementation status", "Responsibility", "Company part", "AWS part",
+            "Risk refs", "Owner", "Evidence", "Evidence status", "Last review", "Next review"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,10 @@ class SoaRow:
     control_id: str
     group: str
     title: str
+    source: str
     applicable: str
-    reasons: str
+    reasons: str  # "Legal, Risk": what a snapshot keeps and the diff compares
+    reason_flags: tuple[str, ...]  # "Yes" or "" per REASON_COLUMNS
     justification: str
     status: str
     responsibility: str
@@ -40,31 +47,43 @@ class SoaRow:
     aws_part: str
     risk_refs: str
     owner: str
-    evidence_count: int
+    evidence: str  # one `title (vN, YYYY-MM-DD)` per line
     evidence_status: str
     last_review: object
     next_review: object
 
     def cells(self) -> list:
-        return [self.control_id, self.group, self.title, self.applicable, self.reasons,
-                self.justification, self.status, self.responsibility, self.company_part,
-                self.aws_part, self.risk_refs, self.owner, self.evidence_count,
-                self.evidence_status, self.last_review, self.next_review]
+        return [self.control_id, self.title, self.group, self.source, self.applicable,
+                self.reasons, *self.reason_flags, self.justification, self.status,
+                self.responsibility, self.company_part, self.aws_part, self.risk_refs,
+                self.owner, self.evidence, self.evidence_status, self.last_review, self.next_review]
 
 
 def soa_rows(edition: str) -> list[SoaRow]:
     """Return one row per control of the edition, in catalog order (a fixed few queries)."""
-    counts = count_by_control(edition)
+    catalog = get_edition(edition)
+    evidence = current_evidence_labels(edition)
+    inherited = [f"{r.title} (inherited from AWS, valid until {r.valid_until:%Y-%m-%d})"
+                 if r.valid_until else f"{r.title} (inherited from AWS)"
+                 for r in inherited_evidence("aws") if r.status != "expired"]
     rows = []
     for d in list_decisions(edition):
         applicable = {Applicability.APPLICABLE: "Yes", Applicability.EXCLUDED: "No"}.get(
             d.applicability, "")
+        chosen = {r.value for r in d.reasons}
+        item = catalog.get(d.control_id)
+        labels = evidence.get(d.control_id, [])
+        if d.responsibility in (Responsibility.AWS, Responsibility.SHARED):
+            labels = labels + [t for t in inherited if t not in labels]
         rows.append(SoaRow(
-            d.control_id, f"{d.group_id} {d.group_title}", d.title, applicable,
-            ", ".join(REASON_WORDS[r.value] for r in d.reasons), d.justification,
+            d.control_id, f"{d.group_id} {d.group_title}", d.title,
+            item.source_label if item else "", applicable,
+            ", ".join(REASON_WORDS[r.value] for r in d.reasons),
+            tuple("Yes" if key in chosen else "" for key, _ in REASON_COLUMNS),
+            d.justification,
             STATUS_WORDS.get(getattr(d.implementation_status, "value", ""), ""),
             RESPONSIBILITY_WORDS[d.responsibility.value], d.company_part, d.aws_part,
-            d.risk_refs, d.owner_name, counts.get(d.control_id, 0), EVIDENCE_WORDS[d.evidence],
+            d.risk_refs, d.owner_name, "\n".join(labels), EVIDENCE_WORDS[d.evidence],
             d.last_reviewed_on, d.next_review_on))
     return rows
 

@@ -21,16 +21,14 @@ from isms.api import (
     Role,
     actor_of,
     allow,
-    anchor_head,
     db,
     get_edition,
     get_organisation,
     local_today,
-    record_event,
-    utcnow,
     visible_control_ids,
 )
-from soa.package import stream_package
+from soa.check import check_rows
+from soa.package import start_package
 from soa.rows import DECISION_FIELDS, diff, snapshot, soa_rows
 from soa.transition import TransitionError, apply_transition, plan_transition
 from soa.versions import (
@@ -55,14 +53,18 @@ def index():
     """The current SoA at a glance, its exports and its issued versions."""
     edition = get_organisation().edition
     rows = soa_rows(edition)
-    pending = pending_version()
-    changes = None
+    pending, latest = pending_version(), latest_approved()
+    changes = since_issued = None
     if pending is not None:
         changes = diff(pending.snapshot, snapshot(edition, rows))
+        since_issued = diff(latest.snapshot, pending.snapshot) if latest else None
+    visible = visible_control_ids()
     return render_template(
         "soa/index.html", rows=rows, versions=list_versions(), pending=pending,
-        changed_since_submission=changes, latest=latest_approved(), edition=edition,
-        undecided=sum(not r.applicable for r in rows))
+        changed_since_submission=changes, since_issued=since_issued, latest=latest,
+        edition=edition, undecided=sum(not r.applicable for r in rows),
+        readiness=check_rows(rows),
+        linked=None if visible is None else set(visible))
 
 
 @bp.route("/soa/export.xlsx")
@@ -162,7 +164,8 @@ def transition():
         links = apply_transition(plan, audit_actor=actor_of(current_user))
         db.session.commit()
         flash(f"The organisation now uses ISO/IEC 27001:2022. {len(plan.new_controls)} new "
-              f"controls need a decision; {links} evidence links were carried over.", "success")
+              f"controls and {len(plan.conflicts)} merged ones need a decision; {links} "
+              "evidence links were carried over.", "success")
         return redirect(url_for("controls.index", status="undecided"))
     catalog = get_edition("2022")
     return render_template("soa/transition.html", plan=plan, catalog=catalog)
@@ -177,12 +180,9 @@ def audit_package():
     visible = visible_control_ids()
     control_ids = [i.control_id for i in get_edition(edition).items
                    if visible is None or i.control_id in visible]
-    head = anchor_head(f"audit package for user {current_user.id} at {utcnow():%Y-%m-%d %H:%M}")
-    record_event("package.build", "audit_package", current_user.id,
-                 after={"controls": len(control_ids), "chain_seq": head[0]},
-                 actor=actor_of(current_user))
+    stream = start_package(edition, control_ids, org_name, str(current_user.id))
     db.session.commit()
-    return Response(stream_with_context(stream_package(edition, control_ids, head, org_name)),
+    return Response(stream_with_context(stream),
                     mimetype="application/zip", headers={
                         "Content-Disposition": f"attachment; filename=evidence-package-"
                                                f"{local_today()}.zip"})

@@ -20,7 +20,9 @@ from isms.auth.models import Role
 from isms.auth.scope import set_auditor_scope
 from isms.auth.services import create_user
 from isms.catalog.loader import load_catalog
+from isms.catalog.models import CatalogControl
 from isms.db import db
+from isms.jobqueue import drain
 from isms.org import get_organisation
 from isms.setup import initialise
 
@@ -43,6 +45,8 @@ def base_config(database_url: str, instance: str) -> dict:
         "ISMS_TIMEZONE": "Europe/Brussels",
         # Hashing is real but cheap, so hundreds of logins stay fast.
         "ISMS_PASSWORD_HASH": "pbkdf2:sha256:1000",
+        # Jobs run in the process's own pool unless a test starts `isms worker` processes.
+        "ISMS_QUEUE": "threads",
     }
 
 
@@ -85,6 +89,8 @@ def wipe_database() -> None:
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in KEPT_TABLES and table.name not in APPEND_ONLY:
             db.session.execute(delete(table))
+    # The catalog stays, except the controls a test added from other sources (6.1.3 b).
+    db.session.execute(delete(CatalogControl).where(CatalogControl.source != ""))
     if db.engine.dialect.name == "postgresql":
         # TRUNCATE does not fire the row triggers that keep the audit log append-only.
         db.session.execute(text(f"TRUNCATE {', '.join(APPEND_ONLY)}"))
@@ -141,6 +147,7 @@ def app(migrated_url, tmp_path, request):
         initialise(edition, "Test organisation")
         db.session.commit()
     yield app
+    drain(app, timeout=120)  # jobs a test queued finish before their rows go
     with app.app_context():
         wipe_database()
         db.engine.dispose()

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 # Who may import whom: each package may use any package further down the chain.
-CHAIN = ("soa", "controls", "management", "evidence", "isms")
+CHAIN = ("soa", "controls", "management", "connectors", "evidence", "isms")
 # The single composition point where the shell registers its features.
 COMPOSITION_POINT = Path("isms", "app.py")
 

@@ -57,6 +57,30 @@ def test_only_the_app_factory_may_register_features(tmp_path):
     ]
 
 
+def test_connectors_sit_between_management_and_evidence(tmp_path):
+    root = _plant(tmp_path, {
+        "isms/__init__.py": "",
+        "evidence/__init__.py": "",
+        "evidence/api.py": "",
+        "evidence/services.py": "from connectors.api import failing_checks\n",
+        "connectors/__init__.py": "",
+        "connectors/api.py": "",
+        "connectors/aws/runs.py": ("from evidence.api import store_file_evidence\n"
+                                   "from evidence.models import EvidenceItem\n"
+                                   "from management.api import list_risks\n"),
+        "management/__init__.py": "",
+        "management/api.py": "from connectors.api import failing_checks\n",
+    })
+    assert find_violations(root) == [
+        "connectors/aws/runs.py:2: connectors may use evidence only through evidence.api "
+        "(evidence.models.EvidenceItem)",
+        "connectors/aws/runs.py:3: connectors must not import management (wrong way) "
+        "(management.api.list_risks)",
+        "evidence/services.py:1: evidence must not import connectors (wrong way) "
+        "(connectors.api.failing_checks)",
+    ]
+
+
 def test_a_planted_import_of_the_soa_from_below_is_caught(tmp_path):
     root = _plant(tmp_path, {
         "controls/__init__.py": "",

@@ -12,6 +12,7 @@ from isms.audit import AuditAnchor, AuditEvent, AuditHead, event_hash, record_ev
 from isms.auth.models import Role
 from isms.db import db
 from tests.conftest import append_only_triggers_dropped, is_postgres
+from tests.soa_helpers import decide_every_control
 
 
 def _events(app, count=5):
@@ -60,6 +61,7 @@ def test_reordering_two_events_is_caught(app):
 def test_a_deleted_tail_with_a_rewritten_head_shows_against_an_issued_soa(app, client,
                                                                          make_user, login):
     lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
+    decide_every_control(app)
     login(lead)
     client.post("/soa/submit", data={"change_summary": "First issue"})
     client.post("/logout")

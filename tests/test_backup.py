@@ -35,9 +35,11 @@ def fill(app) -> None:
     from evidence.maintenance import decide_purge, destroy_purged_blob, request_purge
     from evidence.models import EvidencePurge, EvidenceVersion
     from soa.versions import approve, submit
+    from tests.soa_helpers import decide_every_control
 
     run(app, "init", "--name", "Café Ünïcode ☕ Ltd")
     run(app, "demo")
+    decide_every_control(app)  # the demo leaves two controls open; issuing needs them decided
     with app.app_context():
         lead = db.session.scalar(select(User).filter_by(email="lead@cloudar.example"))
         admin = db.session.scalar(select(User).filter_by(email="admin@cloudar.example"))

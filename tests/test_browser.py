@@ -17,6 +17,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Page, expect, sync_playwright
 
+from isms.catalog.loader import read_rows
 from tests.conftest import CHROMIUM
 from tests.live_server import live_server
 
@@ -34,6 +35,7 @@ AUDIT_CLAUSES = ("A.5.", "A.6.", "A.9.", "A.12.", "A.16.", "A.17.", "A.18.")
 # The first-run server: a lead and an admin made with `isms user create`.
 FIRST_LEAD = ("first.lead@acme.example", "first lead password")
 FIRST_ADMIN = ("ceo@acme.example", "first admin password")
+ANNEX_A_2013 = [r["id"] for r in read_rows("annex-a-2013.csv")]
 DECISION_COLUMNS = ["ID", "Applicable", "Inclusion reasons", "Justification",
                     "Implementation status", "Responsibility", "Company part", "AWS part",
                     "Risk refs"]
@@ -102,13 +104,13 @@ def control_ids(page: Page) -> list[str]:
     return page.locator("table.controls tbody td:first-child a").all_inner_texts()
 
 
-def soa_workbook(rows) -> bytes:
+def soa_workbook(rows, columns=DECISION_COLUMNS) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Statement of Applicability"
     sheet.append(["Acme ISMS", None, "SoA as kept in Excel"])
     sheet.append([])
-    sheet.append(DECISION_COLUMNS)
+    sheet.append(columns)
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()
@@ -234,8 +236,24 @@ def test_lead_first_run_to_an_issued_soa(browser, fresh):
     page.get_by_role("button", name="Record review").click()
     expect(page.get_by_text("Walked through the policy with the CTO.")).to_be_visible()
 
+    # The SoA cannot be issued while controls are undecided or unjustified: the page says so.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="SoA").click()
+    expect(page.get_by_role("heading", name="Not ready to issue")).to_be_visible()
+    expect(page.locator("#readiness a[href='/controls/A.5.1.1/edit']")).to_be_visible()
+    # The rest of the decisions, and the justifications the first import lacked.
+    imported = {"A.9.1.1", "A.12.1.2", "A.12.1.1", "A.9.1.2", "A.11.1.6"}
+    rest = [[cid, None, None, f"Why {cid} applies to Acme.", None] if cid in imported else
+            [cid, "Yes", "Risk", f"Treats the risks of {cid}.", "Implemented"]
+            for cid in ANNEX_A_2013]
+    page.get_by_role("link", name="Import a workbook").click()
+    upload_import(page, "acme-rest.xlsx", soa_workbook(rest, columns=[
+        "ID", "Applicable", "Inclusion reasons", "Justification", "Implementation status"]))
+    page.get_by_role("button", name=re.compile(r"Apply \d+ changes")).click()
+    expect(flash(page)).to_contain_text("Imported the decisions on 114 controls")
+
     # Submit the SoA; a second person (the admin) approves; download the issued workbook.
     open_menu_link(page, "Controls", "Statement of Applicability")
+    expect(page.get_by_role("heading", name="Not ready to issue")).to_have_count(0)
     page.get_by_label("Change summary").fill("First issue after the import.")
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_role("heading", name="Version 1 is waiting for approval")).to_be_visible()
@@ -262,7 +280,9 @@ def test_lead_first_run_to_an_issued_soa(browser, fresh):
         "Yes", "Partial", "Shared")
     assert (row["Company part"], row["AWS part"]) == (company, aws)
     assert row["Inclusion reasons"] == "Contractual, Risk"
-    assert (row["Evidence count"], row["Evidence status"]) == (1, "Current")
+    assert row["Evidence"].startswith("Access control policy v2 (v1, ")
+    assert row["Evidence status"] == "Current"
+    assert row["Justification"] == "Why A.9.1.1 applies to Acme."
     assert str(row["Last review"])[:10] == today().isoformat()
     assert rows["A.11.1.6"]["Applicable"] == "No"
     page.context.close()

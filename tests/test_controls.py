@@ -143,8 +143,6 @@ def test_saving_without_changes_writes_no_event(app, client, login_as):
 
 
 @pytest.mark.parametrize("change,field,message", [
-    ({"applicability": "excluded", "justification": "  "}, "justification",
-     "Explain why the control is excluded."),
     ({"reasons": []}, "reasons", "Give at least one reason for including the control."),
     ({"applicability": ""}, "applicability", "Decide whether the control applies."),
     ({"implementation_status": ""}, "implementation_status", "Choose the implementation status."),

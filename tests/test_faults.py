@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.live_server import ISMS, live_server, multipart_parts, open_upload, send_upload
+from tests.soa_helpers import write_ready_workbook
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -107,8 +108,11 @@ def test_sigkill_during_an_soa_approval_leaves_it_submitted(tmp_path):
         assert done.returncode == 0, done.stderr
         lead = server.login()
         assert post(lead, server, "/controls/A.9.1.1/edit", DECISION).status_code == 302
+        ready = server.isms("soa", "import", str(write_ready_workbook(tmp_path / "ready.xlsx")))
+        assert ready.returncode == 0, ready.stderr
         assert post(lead, server, "/soa/submit",
                     {"change_summary": "First issue"}).status_code == 302
+        assert server.query("SELECT count(*) FROM soa_versions") == [(1,)]
         admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD)
         events = count(server, "audit_events")
         token = csrf(admin, server, "/soa")

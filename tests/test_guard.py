@@ -52,20 +52,28 @@ GUARDED = [r for r in ROUTES if r[1] not in PUBLIC_ENDPOINTS]
 
 
 @pytest.fixture
-def objects(app, make_user):
+def objects(app, make_user, monkeypatch):
     """Real objects for every id a URL can carry: a user, an evidence item, a purge."""
+    # "Test connection" and "Run now" answer at once: AWS is a closed local port here.
+    app.config["ISMS_AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    from connectors.aws.runs import start_run
+    from connectors.aws.services import ConnectionValues, save_connection
     from controls.models import ControlState, FollowUp, ReviewOutcome
     from controls.proposals import propose
     from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
-    from evidence.aws_services import ConnectionValues, save_connection
     from evidence.maintenance import request_purge
     from evidence.models import EvidenceKind, EvidenceVersion
     from evidence.services import Content, create_item
     from isms.auth.models import User
     from soa.versions import approve, submit
+    from tests.soa_helpers import decide_every_control
 
     lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
+    decide_every_control(app)
     with app.app_context():
         item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
                            content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
@@ -91,13 +99,15 @@ def objects(app, make_user):
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
-                                                      lead.id), audit_actor=str(lead.id))
+                                                      lead.id))
+        run = start_run(connection, trigger="web")
         proposal = propose(state, lead_user, {"justification": "Proposed text"})
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
                 "proposal_id": proposal.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
                 "request_id": evidence_request.id, "connection_id": connection.id,
+                "run_id": run.id,
                 **management}
 
 

@@ -1,4 +1,8 @@
-"""The ISO/IEC 27001 Annex A catalogs (2013, 2022) as immutable, cached reference data."""
+"""The ISO/IEC 27001 Annex A catalogs (2013, 2022) as immutable, cached reference data.
+
+Besides Annex A, an edition holds the controls the organisation added from other sources
+(ISO/IEC 27017, contracts...: 6.1.3 b), after Annex A, each naming its source.
+"""
 
 import csv
 from collections import defaultdict
@@ -27,6 +31,11 @@ class CatalogItem:
     position: int
     default_responsibility: str
     aws_evidence: str
+    source: str = ""  # empty for Annex A
+
+    @property
+    def source_label(self) -> str:
+        return self.source or "Annex A"
 
     @property
     def aws_evidence_list(self) -> list[str]:
@@ -42,6 +51,11 @@ class Edition:
 
     def get(self, control_id: str) -> CatalogItem | None:
         return self.by_id.get(control_id)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The other sources the organisation took controls from, in order of addition."""
+        return tuple(dict.fromkeys(i.source for i in self.items if i.source))
 
     @property
     def group_label(self) -> str:
@@ -64,6 +78,7 @@ def _build_cache() -> _Cache:
         grouped[r.edition].append(CatalogItem(
             r.edition, r.control_id, r.title, r.group_id, r.group_title, r.objective_id,
             r.objective_title, r.position, r.default_responsibility, r.aws_evidence or "",
+            r.source or "",
         ))
     editions = {}
     for code in EDITIONS:

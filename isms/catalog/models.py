@@ -21,6 +21,9 @@ class CatalogControl(db.Model):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     default_responsibility: Mapped[str] = mapped_column(String(16), nullable=False)
     aws_evidence: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Empty for Annex A; a control from another source (6.1.3 b) names it here.
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="",
+                                        server_default="")
 
     __table_args__ = (UniqueConstraint("edition", "control_id"),)
 

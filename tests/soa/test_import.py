@@ -153,20 +153,22 @@ def test_of_two_soa_like_sheets_the_one_with_ids_wins(app, runner, tmp_path):
 
 def test_unknown_words_and_titles_are_warnings_never_guesses(app, runner, tmp_path):
     rows = [["ID", "Control", "Applicable", "Status"],
-            ["A.5.1.1", "Policies for information security", "Ja", "klaar"],
+            ["A.5.1.1", "Policies for information security", "Jawohl", "klaar"],
             ["A.5.1.2", "Something else entirely", "Yes", "Implemented"],
             ["A.99.1.1", "Made up", "Yes", ""],
             ["A.5.1.2", "Review of the policies", "No", ""]]
     path = make_xlsx(tmp_path / "odd.xlsx", {"SoA": rows})
     summary = _summary(runner, path)
     assert summary["matched"] == 2
-    assert any("'Ja' is not a yes/no value" in w for w in summary["warnings"])
-    assert any("'klaar' is not a status" in w for w in summary["warnings"])
+    assert summary["unknown_values"] == {"applicability": {"Jawohl": 1},
+                                         "status": {"klaar": 1}}
+    assert any("'Jawohl' (1 row) is not a value we know" in w for w in summary["warnings"])
+    assert any("'klaar' (1 row) is not a value we know" in w for w in summary["warnings"])
     assert any("does not match A.5.1.2" in w for w in summary["warnings"])
     assert {r["row"] for r in summary["unmatched_rows"]} == {4, 5}
     _import(runner, path)
     states = _states(app)
-    assert states["A.5.1.1"].applicability is None  # 'Ja' was not guessed
+    assert states["A.5.1.1"].applicability is None  # 'Jawohl' was not guessed
 
 
 def test_round_trip_export_import_export_keeps_every_decision(app, client, login_as, runner,
@@ -241,7 +243,13 @@ def test_bad_files_are_refused_with_a_reason_and_change_nothing(app, runner, cli
         with open(path, "rb") as handle:
             page = client.post("/soa/import", data={"file": (handle, path.name)},
                                content_type="multipart/form-data")
-        assert page.status_code == 422 and reason in page.get_data(as_text=True), reason
+        html = page.get_data(as_text=True)
+        if reason.startswith("No column"):  # a readable workbook: the mapping step may help
+            assert page.status_code == 422 and reason in html
+            token = html.split("/soa/import/")[1].split("/")[0].split('"')[0]
+            client.post(f"/soa/import/{token}/cancel")
+            continue
+        assert page.status_code == 400 and reason in html, reason
     with app.app_context():
         events_after = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert events_after == events_before  # nothing was written
@@ -267,3 +275,90 @@ def test_the_browser_import_previews_every_change_then_applies(app, client, logi
     assert "Imported the decisions on 2 controls." in done.get_data(as_text=True)
     assert _states(app)["A.6.2.2"].justification == "Nobody teleworks"
     assert client.post(f"/soa/import/{token}/apply").status_code == 404  # used up
+
+
+def test_the_new_export_layout_with_reason_columns_source_and_evidence_is_read(app, runner,
+                                                                               tmp_path):
+    header = ["ID", "Control", "Clause", "Source", "Applicable", "Inclusion reasons",
+              "Legal/regulatory", "Contractual", "Business", "Risk treatment", "Justification",
+              "Implementation status", "Responsibility", "Company part", "AWS part",
+              "Risk refs", "Owner", "Evidence", "Evidence status", "Last review",
+              "Next review"]
+    rows = [header,
+            ["A.5.1.1", "Policies for information security", "A.5 Information security "
+             "policies", "ISO/IEC 27001:2013 Annex A", "Yes", "Legal, Risk", "Yes", None, None,
+             "Yes", "Board wants it.", "Implemented", "Company", None, None, "R-001", None,
+             "Policy (v2, 2026-01-01)", "Current", None, None],
+            ["A.5.1.2", "Review of the policies for information security", "A.5 Information "
+             "security policies", "ISO/IEC 27001:2013 Annex A", "No", None, None, None, None,
+             None, "Covered by A.5.1.1.", None, "Company", None, None, None, None, None,
+             "None", None, None]]
+    path = make_xlsx(tmp_path / "new-export.xlsx", {"SoA": rows})
+    summary = _summary(runner, path)
+    columns = summary["columns"]
+    assert (columns["G"], columns["H"], columns["I"], columns["J"]) == (
+        "legal", "contractual", "business", "risk")
+    assert columns["D"] is None and columns["R"] is None and columns["S"] is None
+    assert summary["matched"] == 2 and summary["unknown_values"] == {}
+    assert summary["decided"]["justification"] == 2 and "notes" not in summary["decided"]
+    assert _import(runner, path).exit_code == 0
+    states = _states(app)
+    assert [r.value for r in states["A.5.1.1"].reasons] == ["legal", "risk"]
+    assert states["A.5.1.2"].justification == "Covered by A.5.1.1."
+
+
+def test_titles_of_other_controls_are_flagged_as_shifted_rows(app, runner, tmp_path):
+    rows = [["ID", "Control", "Applicable"],
+            ["A.5.1.1", "Review of the policies for information security", "Yes"],
+            ["A.5.1.2", "Policies for information security", "Yes"],
+            ["A.6.1.1", "Information security roles and responsibilities", "Yes"]]
+    summary = _summary(runner, make_xlsx(tmp_path / "shifted.xlsx", {"SoA": rows}))
+    shifted = [w for w in summary["warnings"] if "may be shifted" in w]
+    assert len(shifted) == 2 and "is the title of A.5.1.2, not of A.5.1.1" in shifted[0]
+
+
+def test_titles_in_another_language_give_one_summary_warning(app, runner, tmp_path):
+    with app.app_context():
+        items = _controls_2013()
+    rows = [["Nr.", "Maatregel", "Van toepassing"]] + [
+        [i.control_id, f"Nederlandse titel {n}", "Ja"] for n, i in enumerate(items)]
+    summary = _summary(runner, make_xlsx(tmp_path / "nl.xlsx", {"SoA": rows}))
+    assert summary["matched"] == 114 and summary["applicable"] == 114
+    assert summary["warnings"] == ["114 of 114 titles do not match the catalog's (another "
+                                   "language or the organisation's own wording?); the ids "
+                                   "were used, the titles not checked."]
+
+
+def test_planning_an_import_runs_a_flat_number_of_queries(app, count_queries, tmp_path):
+    from soa.importer import plan_import
+
+    with app.app_context():
+        items = _controls_2013()
+    counts = []
+    for size in (5, 114):
+        rows = [["ID", "Applicable", "Owner"]] + [[i.control_id, "Yes", "Nobody Here"]
+                                                  for i in items[:size]]
+        path = make_xlsx(tmp_path / f"{size}.xlsx", {"SoA": rows})
+        with app.app_context(), count_queries() as statements:
+            assert len(plan_import(str(path)).updates) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+def test_notes_in_the_tracker_are_kept_and_the_workbook_notes_added_once(app, runner,
+                                                                         tmp_path):
+    from controls.api import apply_decision
+
+    with app.app_context():
+        apply_decision("2013", "A.5.1.1", {"notes": "Written in the tracker."}, None,
+                       audit_actor="system:test")
+        db.session.commit()
+    path = make_xlsx(tmp_path / "notes.xlsx", {"SoA": [
+        ["ID", "Applicable", "Evidence reference", "Remarks"],
+        ["A.5.1.1", "Yes", "POL-001", "Reviewed in March"]]})
+    assert _import(runner, path).exit_code == 0
+    expected = "Written in the tracker.\nEvidence reference: POL-001\nReviewed in March"
+    assert _states(app)["A.5.1.1"].notes == expected
+    assert _summary(runner, path)["changes"] == 0  # a second import adds nothing
+    assert _import(runner, path).exit_code == 0
+    assert _states(app)["A.5.1.1"].notes == expected

@@ -12,6 +12,7 @@ import pytest
 from isms.auth.models import Role
 from tests.evidence_helpers import upload_form
 from tests.live_server import live_server, peak_rss_during
+from tests.soa_helpers import decide_every_control
 
 
 def _unzip(data: bytes, folder) -> zipfile.ZipFile:
@@ -52,6 +53,7 @@ def test_the_package_holds_the_scope_each_blob_once_and_checksums(client, make_u
 def test_the_cli_package_includes_the_issued_soa(app, runner, client, make_user, login,
                                                  tmp_path):
     lead, admin = make_user(Role.LEAD), make_user(Role.ADMIN)
+    decide_every_control(app)
     login(lead)
     client.post("/soa/submit", data={"change_summary": "Issue 1"})
     client.post("/logout")

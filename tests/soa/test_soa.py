@@ -5,17 +5,20 @@ import hashlib
 import io
 import shutil
 import subprocess
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
 from isms.auth.models import Role
 from tests.evidence_helpers import upload_form
+from tests.soa_helpers import decide_every_control
 
 DECISION = {"applicability": "applicable", "reasons": ["risk", "legal"],
             "responsibility": "shared", "implementation_status": "partial",
             "review_cadence": "none", "company_part": "We configure it.",
-            "aws_part": "AWS runs it.", "risk_refs": "R-012, R-031"}
+            "aws_part": "AWS runs it.", "risk_refs": "R-012, R-031",
+            "justification": "Required by customer contracts; treats R-012."}
 FORMULA = '=HYPERLINK("http://x","y")'
 
 
@@ -44,30 +47,38 @@ def test_the_workbook_has_every_sheet_and_one_row_per_control(client, login_as):
     assert book.sheetnames == ["Cover", "SoA", "Evidence", "Summary", "Mapping"]
     sheet = book["SoA"]
     assert [c.value for c in sheet[1]] == [
-        "ID", "Clause", "Control", "Applicable", "Inclusion reasons", "Justification",
+        "ID", "Control", "Clause", "Source", "Applicable", "Inclusion reasons",
+        "Legal/regulatory", "Contractual", "Business", "Risk treatment", "Justification",
         "Implementation status", "Responsibility", "Company part", "AWS part", "Risk refs",
-        "Owner", "Evidence count", "Evidence status", "Last review", "Next review"]
+        "Owner", "Evidence", "Evidence status", "Last review", "Next review"]
     rows = _soa_values(book)
     assert len(rows) == 114 and sheet.max_row == 115
     assert all(cid.startswith("A.") and cid.count(".") == 3 for cid in rows)
     assert rows["A.9.1.1"]["Applicable"] == "Yes"
     assert rows["A.9.1.1"]["Inclusion reasons"] == "Legal, Risk"
+    assert [rows["A.9.1.1"][c] for c in ("Legal/regulatory", "Contractual", "Business",
+                                         "Risk treatment")] == ["Yes", None, None, "Yes"]
+    assert rows["A.9.1.1"]["Source"] == "Annex A"
     assert rows["A.9.1.1"]["Implementation status"] == "Partial"
     assert rows["A.9.1.1"]["Responsibility"] == "Shared"
     assert (rows["A.9.1.1"]["Company part"], rows["A.9.1.1"]["AWS part"]) == (
         "We configure it.", "AWS runs it.")
     assert rows["A.9.1.1"]["Risk refs"] == "R-012, R-031"
-    assert (rows["A.9.1.1"]["Evidence count"], rows["A.9.1.1"]["Evidence status"]) == (
-        1, "Current")
+    collected = rows["A.9.1.1"]["Evidence"].split("(v1, ")[1].rstrip(")")
+    assert rows["A.9.1.1"]["Evidence"] == f"Access control policy (v1, {collected})"
+    assert rows["A.9.1.1"]["Evidence status"] == "Current"
     assert rows["A.14.2.7"]["Applicable"] == "No"
     assert rows["A.14.2.7"]["Justification"] == "No outsourcing."
     assert rows["A.14.2.7"]["Implementation status"] is None
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:P115"
-    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
-    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:U115"
+    assert sheet.print_title_rows == "$1:$1" and sheet.print_title_cols == "$A:$B"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    # Too wide for one page at a readable size: more pages across at 100 %, never shrunk.
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.scale == 100
+    assert "page &P of &N" in sheet.oddFooter.right.text
     validated = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
-    assert validated["D2:D115"] == '"Yes,No"'
-    assert "Implemented" in validated["G2:G115"] and "AWS" in validated["H2:H115"]
+    assert validated["E2:E115"] == '"Yes,No"'
+    assert "Implemented" in validated["L2:L115"] and "AWS" in validated["M2:M115"]
     evidence = list(book["Evidence"].iter_rows(min_row=2, values_only=True))
     assert len(evidence) == 1 and evidence[0][0] == "Access control policy"
     assert evidence[0][2] == hashlib.sha256(b"policy text v1\n").hexdigest()
@@ -77,6 +88,7 @@ def test_the_workbook_has_every_sheet_and_one_row_per_control(client, login_as):
     assert len(mapping) == 114 and mapping["A.18.2.3"][2] == "A.5.36, A.8.8"
     cover = dict(book["Cover"].iter_rows(min_row=2, values_only=True))
     assert cover["Organisation"] == "Test organisation" and cover["Status"] == "Draft"
+    assert (cover["Document ID"], cover["Classification"]) == ("ISMS-SOA", "Internal")
 
 
 @pytest.mark.edition("2022")
@@ -84,7 +96,7 @@ def test_a_2022_workbook_has_93_rows_grouped_by_theme(client, login_as):
     login_as(Role.AUDITOR)
     book, _ = _workbook(client)
     rows = _soa_values(book)
-    assert len(rows) == 93 and book["SoA"]["B1"].value == "Theme"
+    assert len(rows) == 93 and book["SoA"]["C1"].value == "Theme"
     assert rows["A.5.7"]["Theme"] == "A.5 Organizational"
     mapping = {r[0]: r for r in book["Mapping"].iter_rows(min_row=2, values_only=True)}
     assert mapping["A.5.7"][2] is None and mapping["A.5.7"][3] == "New in 2022"
@@ -98,11 +110,12 @@ def test_formulas_come_out_as_text_in_xlsx_and_csv(client, login_as):
     book, _ = _workbook(client)
     sheet = book["SoA"]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "A.14.2.7")
-    assert row[5].value == FORMULA and row[5].data_type == "s"
-    assert row[8].value == "-1+1" and row[8].data_type == "s"
+    assert row[10].value == FORMULA and row[10].data_type == "s"
+    assert row[13].value == "-1+1" and row[13].data_type == "s"
     text = client.get("/soa/export.csv").get_data(as_text=True)
     record = next(r for r in csv.reader(io.StringIO(text)) if r and r[0] == "A.14.2.7")
-    assert record[5] == "'" + FORMULA and record[8] == "'-1+1" and record[9] == "'@SUM(A1)"
+    assert record[10] == "'" + FORMULA and record[13] == "'-1+1"
+    assert record[14] == "'@SUM(A1)"
 
 
 @pytest.mark.edition("2022")
@@ -151,8 +164,9 @@ def _issue(client, login, submitter, approver, summary: str, title="CEO"):
 
 
 def test_an_issued_version_never_changes_and_the_next_one_shows_what_changed(
-        client, make_user, login):
+        app, client, make_user, login):
     lead, admin = make_user(Role.LEAD, name="Lena"), make_user(Role.ADMIN, name="Ceo Person")
+    decide_every_control(app)
     login(lead)
     client.post("/controls/A.9.1.1/edit", data=DECISION)
     client.post("/logout")
@@ -166,6 +180,11 @@ def test_an_issued_version_never_changes_and_the_next_one_shows_what_changed(
     assert cover["Status"] == "Issued" and cover["Version"] == first
     assert cover["Approved by"] == "Ceo Person (CEO, top management)"
     assert cover["SHA-256 of the previous issued version"] == "none"
+    assert cover["Document ID"] == "ISMS-SOA" and cover["Owner"] == "Lena (security lead)"
+    issued_on = date.fromisoformat(cover["Approved on"])
+    assert cover["Next review"] == date(issued_on.year + 1, issued_on.month,
+                                        min(issued_on.day, 28 if issued_on.month == 2
+                                            else issued_on.day)).isoformat()
     # Changes after issue: two controls, one of them twice.
     client.post("/controls/A.9.1.1/edit", data={**DECISION, "implementation_status":
                                                 "implemented"})
@@ -193,6 +212,7 @@ def test_an_issued_version_never_changes_and_the_next_one_shows_what_changed(
 
 def test_approval_rules(app, client, make_user, login):
     lead, other_lead, owner = make_user(Role.LEAD), make_user(Role.LEAD), make_user(Role.OWNER)
+    decide_every_control(app)
     login(lead)
     client.post("/soa/submit", data={"change_summary": "First"})
     assert "A version is already waiting" in client.post(

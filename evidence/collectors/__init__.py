@@ -1,1 +1,0 @@
-"""Automated collectors that read a system's configuration and turn it into evidence."""
