@@ -1,7 +1,7 @@
 """control proposals: an owner proposes a decision, the lead accepts or rejects it
 
 Revision ID: 0014_trust
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-27 10:40:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import isms.db
 
 revision = '0014_trust'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
