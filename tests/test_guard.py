@@ -99,7 +99,7 @@ def objects(app, make_user, monkeypatch):
         approve(version, db.session.get(User, admin.id), "CEO")
         management = _management_objects(lead_user)
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
-                                                      lead.id))
+                                                      lead.id), audit_actor=str(lead.id))
         run = start_run(connection, trigger="web")
         proposal = propose(state, lead_user, {"justification": "Proposed text"})
         db.session.commit()

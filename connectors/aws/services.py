@@ -98,8 +98,8 @@ def _name_taken(name: str, but: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def save_connection(values: ConnectionValues, connection: AwsConnection | None = None,
-                    audit_actor: str | None = None) -> AwsConnection:
+def save_connection(values: ConnectionValues, connection: AwsConnection | None = None, *,
+                    audit_actor: str) -> AwsConnection:
     """Create or change a connection (the caller commits)."""
     columns = _clean(values)
     if _name_taken(columns["name"], connection.id if connection else None):
