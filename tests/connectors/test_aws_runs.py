@@ -35,7 +35,7 @@ def _connection(app, owner_id, name, account_id, **extra) -> int:
 def _collect(app, connection_id):
     with app.app_context():
         run = collect(db.session.get(AwsConnection, connection_id), _today(app),
-                      audit_actor="system:test")
+                      actor="system:test")
         db.session.commit()
         return run.id, run.status
 
