@@ -13,5 +13,5 @@ def init_app(app) -> None:
     app.register_blueprint(aws_bp)
     app.cli.add_command(aws_cli)
     add_import_command()
-    register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40)
+    register_nav_item(app, "AWS", "aws.index", STAFF, ["aws."], position=40, group="Evidence")
     register_jobs(app)

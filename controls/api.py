@@ -147,7 +147,7 @@ def apply_decision(edition: str, control_id: str, values: dict, actor: User | No
     return update_control(state, values, actor, audit_actor=audit_actor)
 
 
-def create_decisions(edition: str, states: list[dict], audit_actor: str | None = None,
+def create_decisions(edition: str, states: list[dict], *, audit_actor: str,
                      action: str = "control.transition") -> None:
     """Add a state per dict (model field names, plus `sources` for the audit event)."""
     for values in states:

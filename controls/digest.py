@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.api import failing_checks
 from controls.models import DigestClaim
+from controls.proposals import decided_since, open_proposals
 from controls.requests import open_requests_by_owner
 from controls.reviews import due_soon_days, open_follow_ups, review_statuses
 from controls.services import list_control_rows
@@ -23,6 +24,7 @@ from isms.api import (
     db,
     get_edition,
     get_organisation,
+    list_events_since,
     mail_domain,
     record_event,
     send_mail,
@@ -41,12 +43,16 @@ class DigestItems:
     requests: list = field(default_factory=list)
     actions: list = field(default_factory=list)  # overdue management system actions
     sections: list = field(default_factory=list)  # api.DigestSection from packages above
+    proposals: list = field(default_factory=list)  # the lead: owners' proposals to decide
+    decided: list = field(default_factory=list)  # an owner: their proposals decided lately
+    linked_by_others: list = field(default_factory=list)  # (control id, item id, who)
     aws_checks: list = field(default_factory=list)  # (failing check, its control ids)
     overdue_everywhere: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.follow_ups or self.evidence or self.requests
-                    or self.actions or self.aws_checks or self.sections)
+                    or self.actions or self.aws_checks or self.sections or self.proposals
+                    or self.decided or self.linked_by_others)
 
 
 def local_date_of(now: datetime, timezone: str) -> date:
@@ -75,6 +81,9 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
         digests.setdefault(owner_id, DigestItems()).requests.extend(requests)
     for owner_id, actions in overdue_actions_by_owner(today).items():
         digests.setdefault(owner_id, DigestItems()).actions.extend(actions)
+    _add_proposals(digests, edition, today)
+    _add_links_by_others(digests, edition, today, {r.item.control_id: r.state.owner_id
+                                                   for r in rows})
     _add_failing_aws_checks(digests, edition, rows)
     for provider in current_app.extensions.get("controls.digest_sections", []):
         for user_id, sections in provider(edition, today).items():
@@ -84,6 +93,37 @@ def collect_digests(edition: str, today: date) -> dict[int, DigestItems]:
     return digests
 
 
+def _add_proposals(digests: dict[int, DigestItems], edition: str, today: date) -> None:
+    """The leads hear of open proposals; owners of their proposals decided since yesterday."""
+    waiting = open_proposals(edition)
+    if waiting:
+        for lead_id in db.session.scalars(select(User.id).where(User.role == Role.LEAD,
+                                                                User.is_enabled)):
+            digests.setdefault(lead_id, DigestItems()).proposals.extend(waiting)
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for owner_id, decided in decided_since(since).items():
+        digests.setdefault(owner_id, DigestItems()).decided.extend(decided)
+
+
+def _add_links_by_others(digests, edition: str, today: date, owners: dict) -> None:
+    """Owners hear when someone else added or linked evidence on a control they own."""
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    found = []
+    for event in list_events_since("evidence.link", since):
+        after = event.after or {}
+        owner_id = owners.get(after.get("control_id"))
+        if (after.get("edition") == edition and owner_id and event.actor != str(owner_id)
+                and not event.actor.startswith("system:")):  # jobs link by design
+            found.append((owner_id, after["control_id"], event.object_id, event.actor))
+    if not found:
+        return
+    ids = {int(a) for *_, a in found if a.isdigit()}
+    names = {str(u.id): u.display_name for u in db.session.scalars(
+        select(User).where(User.id.in_(ids)))} if ids else {}
+    for owner_id, control_id, item_id, actor in found:
+        who = names.get(actor, actor)
+        digests.setdefault(owner_id, DigestItems()).linked_by_others.append(
+            (control_id, item_id, who))
 def _add_failing_aws_checks(digests: dict, edition: str, rows) -> None:
     """Give each owner the failing AWS checks of their controls (one query for everyone)."""
     owners = {r.item.control_id: r.state.owner_id for r in rows if r.state.owner_id}
@@ -153,7 +193,8 @@ def _send(user: User, items: DigestItems, today: date, message_id: str, org) -> 
     if user.role is Role.LEAD:  # the lead keeps a copy of the chain head every day
         context["chain_head"] = anchor_head(f"digest {today} to {user.email}")
     count = (len(items.reviews) + len(items.follow_ups) + len(items.evidence)
-             + len(items.requests) + len(items.actions)
+             + len(items.requests) + len(items.actions) + len(items.proposals)
+             + len(items.decided) + len(items.linked_by_others)
              + sum(len(s.lines) for s in items.sections))
     send_mail(user.email, f"{org.name} ISMS: {count} item{'s' if count != 1 else ''} need you "
                           f"({today:%d %b %Y})",

@@ -233,3 +233,40 @@ class EvidenceRequest(db.Model):
         ForeignKeyConstraint(["edition", "control_id"],
                              ["catalog_controls.edition", "catalog_controls.control_id"]),
     )
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+class ControlProposal(db.Model):
+    """An owner's proposed change to a decision the lead takes (applicability and the like)."""
+
+    __tablename__ = "control_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition: Mapped[str] = mapped_column(String(4), nullable=False)
+    control_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # field -> value, as the audit log stores them (enum values, comma-joined reasons)
+    current: Mapped[dict] = mapped_column(db.JSON, nullable=False)
+    proposed: Mapped[dict] = mapped_column(db.JSON, nullable=False)
+    status: Mapped[ProposalStatus] = mapped_column(
+        enum_column(ProposalStatus, "proposal_status", 16), nullable=False,
+        default=ProposalStatus.OPEN)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="raise")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="raise")
+
+    __table_args__ = (
+        ForeignKeyConstraint(["edition", "control_id"],
+                             ["catalog_controls.edition", "catalog_controls.control_id"]),
+        db.Index("ix_control_proposals_status", "status", "edition", "control_id"),
+    )

@@ -17,8 +17,19 @@ from controls.requests import (
 )
 from controls.services import get_control_row
 from controls.views import bp
-from evidence.api import summaries_by_control
-from isms.api import ALL_ROLES, EDITORS, Role, allow, db, get_organisation, local_today, may_see
+from evidence.api import find_items, summaries_by_control, summaries_for_items
+from isms.api import (
+    ALL_ROLES,
+    EDITORS,
+    Role,
+    allow,
+    db,
+    get_edition,
+    get_organisation,
+    local_today,
+    may_see,
+    visible_control_ids,
+)
 
 
 @bp.route("/requests")
@@ -32,9 +43,24 @@ def requests_list():
         RequestStatus.OPEN, RequestStatus.REJECTED)]
     by_control = summaries_by_control(get_organisation().edition,
                                       [item.control_id for item in waiting])
-    evidence = {item.id: by_control.get(item.control_id, []) for item in waiting}
+    find = request.args.get("find", "").strip()[:100]
+    # What this person may give: what the control already has, their own evidence, and
+    # (the lead only) anything they search for.
+    own = find_items(find, limit=50, owner_id=None if current_user.role is Role.LEAD
+                     else current_user.id) if waiting else []
+    evidence = {}
+    for item in waiting:
+        linked = by_control.get(item.control_id, [])
+        if find:
+            linked = [e for e in linked if find.lower() in e.title.lower()]
+        evidence[item.id] = list({e.id: e for e in [*linked, *own]}.values())
+    given = summaries_for_items({i for row in rows for i in row.evidence_item_ids})
+    visible = visible_control_ids()
+    scope = None if visible is None else sum(
+        1 for i in get_edition(get_organisation().edition).items if i.control_id in visible)
     return render_template("controls/requests.html", rows=rows, status=status,
-                           evidence=evidence, may_answer=may_answer, today=local_today())
+                           evidence=evidence, may_answer=may_answer, today=local_today(),
+                           scope=scope, given=given, find=find)
 
 
 @bp.route("/controls/<control_id>/requests", methods=["POST"])

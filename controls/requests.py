@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from controls.models import ControlState, EvidenceRequest, RequestStatus
-from evidence.api import link_items_to_control
+from evidence.api import item_reach, link_items_to_control
 from isms.api import Role, User, db, record_event, utcnow
 
 
@@ -27,7 +27,8 @@ def create_request(state: ControlState, auditor: User, description: str, due_on:
     db.session.add(request)
     db.session.flush()
     record_event("request.create", "evidence_request", request.id, after={
-        "control": state.control_id, "due_on": due_on, "description": request.description})
+        "control": state.control_id, "due_on": due_on, "description": request.description},
+        actor=str(auditor.id))
     return request
 
 
@@ -41,17 +42,27 @@ def answer_request(request: EvidenceRequest, user: User, item_ids, comment: str)
         raise RequestError("Only the control's owner or the lead can answer this request.")
     if request.status not in (RequestStatus.OPEN, RequestStatus.REJECTED):
         raise RequestError("This request is not waiting for an answer.")
-    ids = sorted({int(i) for i in item_ids})
+    ids = sorted({int(i) for i in item_ids if 0 < int(i) < 2 ** 31})
     if not ids:
         raise RequestError("Choose at least one piece of evidence.")
-    linked = link_items_to_control(ids, request.edition, request.control_id)
+    reach = item_reach(ids, request.edition, request.control_id)
+    if len(reach) != len(ids):
+        raise RequestError("Some of those evidence items do not exist or are deleted.")
+    if user.role is not Role.LEAD:
+        beyond = [i for i in ids if reach[i][0] != user.id and not reach[i][1]]
+        if beyond:
+            raise RequestError(
+                "You can answer only with evidence you own or that is already linked to "
+                f"{request.control_id}; not with item {', '.join(f'#{i}' for i in beyond)}.")
+    linked = link_items_to_control(ids, request.edition, request.control_id,
+                                   audit_actor=str(user.id))
     if linked != len(ids):
         raise RequestError("Some of those evidence items do not exist or are deleted.")
     request.status, request.evidence_item_ids = RequestStatus.ANSWERED, ids
     request.answer, request.answered_by_id, request.answered_at = (
         (comment or "").strip()[:4000], user.id, utcnow())
     record_event("request.answer", "evidence_request", request.id,
-                 after={"evidence_items": ids, "answer": request.answer})
+                 after={"evidence_items": ids, "answer": request.answer}, actor=str(user.id))
 
 
 def decide_request(request: EvidenceRequest, auditor: User, accept: bool, comment: str) -> None:
@@ -60,10 +71,12 @@ def decide_request(request: EvidenceRequest, auditor: User, accept: bool, commen
         raise RequestError("Only the auditor who asked can accept or reject.")
     if request.status is not RequestStatus.ANSWERED:
         raise RequestError("Only an answered request can be accepted or rejected.")
+    if not accept and not (comment or "").strip():
+        raise RequestError("Say why the answer is rejected; the owner reads it.")
     request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REJECTED
     request.decision_comment, request.decided_at = (comment or "").strip()[:4000], utcnow()
     record_event("request." + request.status.value, "evidence_request", request.id,
-                 after={"comment": request.decision_comment})
+                 after={"comment": request.decision_comment}, actor=str(auditor.id))
 
 
 def list_requests(user: User, status: str | None = None) -> list[EvidenceRequest]:

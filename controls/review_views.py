@@ -6,6 +6,8 @@ from flask_login import current_user
 from controls.calendar import build_feed
 from controls.inherited import failing_checks_of
 from controls.models import FollowUp, RequestStatus, Review, ReviewOutcome
+from controls.proposals import open_proposals, proposals_by_owner
+from controls.refusals import edit_refusal
 from controls.requests import list_requests
 from controls.review_forms import ReviewEditForm, ReviewForm
 from controls.reviews import (
@@ -24,6 +26,7 @@ from evidence.api import current_versions_for_control, expiring_by_owner
 from isms.api import (
     EDITORS,
     Role,
+    actor_of,
     allow,
     db,
     form_status,
@@ -50,7 +53,7 @@ def new_review(control_id: str):
     edition = get_organisation().edition
     row = get_control_row(edition, control_id) or abort(404)
     if not can_edit(current_user, row.state):
-        abort(403)
+        abort(403, edit_refusal(current_user, row.state))
     corrects = None
     if request.args.get("corrects", type=int):
         corrects = db.session.get(Review, request.args.get("corrects", type=int))
@@ -70,7 +73,8 @@ def new_review(control_id: str):
             record_review(row.state, current_user, reviewed_on=form.reviewed_on.data,
                           outcome=ReviewOutcome(form.outcome.data), notes=form.notes.data,
                           version_ids=form.evidence_versions.data or [],
-                          follow_ups=follow_ups, today=local_today(), corrects=corrects)
+                          follow_ups=follow_ups, today=local_today(), corrects=corrects,
+                          audit_actor=actor_of(current_user))
         except ReviewError as error:
             db.session.rollback()
             _attach(form, error)
@@ -152,7 +156,9 @@ def my_work():
             r for r in list_requests(current_user) if r.owner_id == current_user.id
             and r.status in (RequestStatus.OPEN, RequestStatus.REJECTED)],
         has_feed=current_user.calendar_token_hash is not None,
-        aws_failing=failing_checks_of(edition, [r.item.control_id for r in mine]) if mine else [])
+        aws_failing=failing_checks_of(edition, [r.item.control_id for r in mine]) if mine else [],
+        open_proposals=open_proposals(edition) if current_user.role is Role.LEAD else [],
+        my_proposals=proposals_by_owner(current_user.id, limit=10))
 
 
 @bp.route("/my/calendar", methods=["POST"])

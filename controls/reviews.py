@@ -118,7 +118,7 @@ class NewFollowUp:
 
 def record_review(state: ControlState, reviewer: User, *, reviewed_on: date,
                   outcome: ReviewOutcome, notes: str, version_ids, follow_ups, today: date,
-                  corrects: Review | None = None, audit_actor: str | None = None) -> Review:
+                  corrects: Review | None = None, audit_actor: str) -> Review:
     """Record a review with its pinned evidence versions and follow-ups (caller commits)."""
     if reviewed_on > today:
         raise ReviewError("A review cannot be dated in the future.", "reviewed_on")
@@ -160,7 +160,7 @@ def update_review(review: Review, user: User, *, outcome: ReviewOutcome, notes: 
     review.outcome, review.notes = outcome, notes.strip()
     record_event("review.update", "control", f"{review.edition}:{review.control_id}",
                  before=before, after={"review_id": review.id, "outcome": outcome,
-                                       "notes": review.notes})
+                                       "notes": review.notes}, actor=str(user.id))
 
 
 def complete_follow_up(follow_up: FollowUp, user: User, today: date) -> None:
@@ -171,7 +171,7 @@ def complete_follow_up(follow_up: FollowUp, user: User, today: date) -> None:
         raise ReviewError("Only the follow-up's owner or the lead can close it.")
     follow_up.done_on, follow_up.done_by_id = today, user.id
     record_event("followup.done", "follow_up", follow_up.id,
-                 after={"done_on": today, "title": follow_up.title})
+                 after={"done_on": today, "title": follow_up.title}, actor=str(user.id))
 
 
 def open_follow_ups(owner_id: int | None = None, due_by: date | None = None):

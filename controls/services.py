@@ -246,7 +246,12 @@ def snapshot(state: ControlState) -> dict:
 
 def update_control(state: ControlState, values: dict, actor: User | None,
                    audit_actor: str | None = None) -> list[str]:
-    """Apply a validated decision, audit what changed, and return warnings for the user."""
+    """Apply a validated decision, audit what changed, and return warnings for the user.
+
+    The event names `audit_actor` when given (a job, the CLI), else the acting user.
+    """
+    if audit_actor is None and actor is None:
+        raise ValueError("update_control needs the acting user or an audit actor.")
     before = snapshot(state)
     excluded = values.get("applicability") == Applicability.EXCLUDED
     chosen_first_review = values.pop("first_review_on", None)
@@ -268,7 +273,7 @@ def update_control(state: ControlState, values: dict, actor: User | None,
         record_event(
             "control.update", "control", f"{state.edition}:{state.control_id}",
             before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-            actor=audit_actor or (str(actor.id) if actor else None),
+            actor=audit_actor or str(actor.id),
         )
     warnings = exclusion_warnings(state)
     if "risk_refs" in values:

@@ -10,6 +10,8 @@ from controls.inherited import (
     failing_checks_overview,
     inherited_for,
 )
+from controls.proposals import open_proposals, propose, split_owner_values
+from controls.refusals import edit_refusal
 from controls.reviews import list_reviews, may_edit_review
 from controls.services import (
     EVIDENCE_FILTERS,
@@ -31,6 +33,7 @@ from evidence.api import describe_versions, list_for_control
 from isms.api import (
     ALL_ROLES,
     EDITORS,
+    STAFF,
     Role,
     allow,
     choices,
@@ -43,6 +46,7 @@ from isms.api import (
     list_object_events,
     local_today,
     may_see,
+    run_checks,
     visible_control_ids,
 )
 from management.api import summary as management_summary
@@ -65,7 +69,10 @@ def dashboard():
                            board=build_dashboard(org.edition), checklist=checklist,
                            isms=management_summary(org.edition, local_today()),
                            aws_failing=failing,
-                           aws=None if current_user.role is Role.AUDITOR else dashboard_tile())
+                           aws=None if current_user.role is Role.AUDITOR else dashboard_tile(),
+                           proposals=(open_proposals(org.edition)
+                                      if current_user.role is Role.LEAD else []),
+                           checks=(run_checks() if current_user.role in STAFF else None))
 
 
 @bp.route("/controls")
@@ -110,12 +117,13 @@ def detail(control_id: str):
         may_edit=can_edit(current_user, row.state) and not archived,
         warnings=exclusion_warnings(row.state),
         history=list_object_events("control", f"{edition}:{control_id}"),
+        proposals=[] if current_user.role is Role.AUDITOR else open_proposals(edition, control_id),
+        proposal_fields=PROPOSAL_LABELS,
         evidence=list_for_control(edition, control_id, limit=EVIDENCE_SHOWN),
         may_add_evidence=current_user.role in EDITORS and not archived,
         reviews=reviews, pinned=describe_versions_of(reviews),
         may_review=can_edit(current_user, row.state) and not archived,
         may_edit_review=may_edit_review,
-        field_labels=HISTORY_LABELS, user_names=_user_names(),
         inherited=inherited_for(row.state), aws_checks=checks_for(edition, control_id),
     )
 
@@ -128,21 +136,37 @@ def edit(control_id: str):
     row = get_control_row(org.edition, control_id) or abort(404)
     state = row.state
     if not can_edit(current_user, state):
-        abort(403)
+        abort(403, edit_refusal(current_user, state))
     may_assign = current_user.role is Role.LEAD
     form = ControlForm(data=None if request.method == "POST" else _form_data(row))
     form.owner_id.choices = choices([("", "Nobody yet"), *_owner_choices(state)])
     if form.validate_on_submit():
-        warnings = update_control(state, form.values(may_assign), current_user)
+        values = form.values(may_assign)
+        if values.get("risk_refs") == risk_refs_text(row):
+            values.pop("risk_refs")  # shown as the linked register ids: not a change
+        proposed = {}
+        if current_user.role is not Role.LEAD:  # the owner proposes, the lead decides
+            values, proposed = split_owner_values(state, values)
+        warnings = update_control(state, values, current_user)
+        if proposed:
+            propose(state, current_user, proposed)
         db.session.commit()
         for warning in warnings:
             flash(warning, "warning")
+        if proposed:
+            flash(f"Your change to the decision on {control_id} is proposed to the lead, who "
+                  "accepts or rejects it; until then the current decision stands.", "info")
         flash(f"{control_id} saved.", "success")
         return redirect(url_for("controls.detail", control_id=control_id))
     return render_template("controls/edit.html", form=form, row=row,
                            may_assign=may_assign), form_status(form)
 
 
+PROPOSAL_LABELS = {
+    "applicability": "Applicability", "inclusion_reasons": "Reasons",
+    "justification": "Justification", "responsibility": "Responsibility",
+    "company_part": "Company part", "aws_part": "AWS part",
+}
 HISTORY_LABELS = {
     "applicability": "Applicability", "inclusion_reasons": "Reasons",
     "justification": "Justification", "implementation_status": "Status",
@@ -150,10 +174,6 @@ HISTORY_LABELS = {
     "owner_id": "Owner", "review_cadence": "Review cadence", "notes": "Notes",
     "risk_refs": "Risks", "first_review_on": "First review due",
 }
-
-
-def _user_names() -> dict[int, str]:
-    return {u.id: u.display_name for u in list_assignable_owners()}
 
 
 def describe_versions_of(reviews) -> dict:

@@ -1,5 +1,7 @@
 """Evidence: items, immutable hashed versions, storage (local or S3), validity, expiry."""
 
+from flask import url_for
+
 from evidence import files  # noqa: F401 (registers the download and purge routes)
 from evidence.cli import evidence_cli
 from evidence.jobs import register_jobs
@@ -12,6 +14,7 @@ from isms.api import (
     db,
     register_blob_store,
     register_nav_item,
+    register_object_link,
     render_error,
 )
 
@@ -30,8 +33,10 @@ def init_app(app) -> None:
 
     register_nav_item(app, "Evidence", "evidence.index", ALL_ROLES,
                       ["evidence.index", "evidence.new", "evidence.detail",
-                       "evidence.new_version"], position=30)
+                       "evidence.new_version"], position=30, group="Evidence")
     register_nav_item(app, "Purges", "evidence.purges", (Role.LEAD, Role.ADMIN),
-                      ["evidence.purges"], position=80)
+                      ["evidence.purges"], position=80, group="Evidence")
     register_jobs(app)
+    register_object_link(app, "evidence", lambda item_id: url_for(
+        "evidence.detail", item_id=int(item_id)) if item_id.isdigit() else None)
     register_blob_store(app, backup_store())

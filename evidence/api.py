@@ -48,6 +48,7 @@ class EvidenceSummary:
     collected_on: date | None
     valid_until: date | None
     owner_name: str
+    sha256: str = ""  # of the current version
 
 
 def status_by_control(edition: str, control_ids=None) -> dict[str, str]:
@@ -123,8 +124,39 @@ def summaries_for_items(item_ids) -> dict[int, EvidenceSummary]:
     return {item.id: _summary(item, today) for item in items}
 
 
-def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
-    """Return live items whose title contains the text (or whose id it is), newest first."""
+def item_reach(item_ids, edition: str, control_id: str) -> dict[int, tuple[int, bool]]:
+    """For each live item among the ids: (its owner's id, whether it is linked to the control)."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    linked = set(db.session.scalars(select(EvidenceLink.item_id).where(
+        EvidenceLink.item_id.in_(ids), EvidenceLink.edition == edition,
+        EvidenceLink.control_id == control_id)))
+    return {item_id: (owner_id, item_id in linked) for item_id, owner_id in db.session.execute(
+        select(EvidenceItem.id, EvidenceItem.owner_id)
+        .where(EvidenceItem.id.in_(ids), EvidenceItem.deleted_at.is_(None)))}
+
+
+def controls_of_items(item_ids) -> dict[int, set[str]]:
+    """The control ids (both editions) each item is linked to, in one query."""
+    found: dict[int, set[str]] = {i: set() for i in item_ids}
+    if found:
+        for item_id, control_id in db.session.execute(
+                select(EvidenceLink.item_id, EvidenceLink.control_id)
+                .where(EvidenceLink.item_id.in_(list(found)))):
+            found[item_id].add(control_id)
+    return found
+
+
+def register_link_policy(app, refuse) -> None:
+    """Let a package above say who may link evidence where: `refuse(user, refs)` returns
+    messages for the (edition, control id) pairs that user may not link to."""
+    app.extensions["evidence.link_policy"] = refuse
+
+
+def find_items(text: str, limit: int = 20, owner_id: int | None = None) -> list[EvidenceSummary]:
+    """Return live items whose title contains the text (or whose id it is), newest first;
+    only one person's when `owner_id` is given."""
     text = (text or "").strip()
     query = (select(EvidenceItem).where(EvidenceItem.deleted_at.is_(None))
              .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
@@ -133,6 +165,8 @@ def find_items(text: str, limit: int = 20) -> list[EvidenceSummary]:
         query = query.where(EvidenceItem.id == int(text))
     elif text:
         query = query.where(EvidenceItem.title.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if owner_id is not None:
+        query = query.where(EvidenceItem.owner_id == owner_id)
     today = local_today()
     return [_summary(item, today) for item in db.session.scalars(query)]
 
@@ -197,7 +231,8 @@ def _summary(item, today) -> EvidenceSummary:
     return EvidenceSummary(
         item.id, item.title, item.kind.value, item_status(item, today).value,
         version.number if version else None, version.collected_on if version else None,
-        version.valid_until if version else None, item.owner.display_name)
+        version.valid_until if version else None, item.owner.display_name,
+        version.sha256 if version else "")
 
 
 def count_by_control(edition: str) -> dict[str, int]:
@@ -241,8 +276,7 @@ def evidence_register(edition: str, batch: int = 2000):
                           ", ".join(linked.get(item_id, ())))
 
 
-def carry_links(to_edition: str, targets: dict[str, list[str]],
-                audit_actor: str | None = None) -> int:
+def carry_links(to_edition: str, targets: dict[str, list[str]], *, audit_actor: str) -> int:
     """Link every item linked to a source control also to its targets; return links added."""
     source_edition = "2013" if to_edition == "2022" else "2022"
     sources = db.session.execute(
@@ -309,19 +343,19 @@ def open_blob(key: str):
     return get_storage().open(key)
 
 
-def link_items_to_control(item_ids, edition: str, control_id: str) -> int:
+def link_items_to_control(item_ids, edition: str, control_id: str, *, audit_actor: str) -> int:
     """Link live items to a control; return how many of the ids were live items."""
     items = list(db.session.scalars(select(EvidenceItem).where(
         EvidenceItem.id.in_(list(item_ids)), EvidenceItem.deleted_at.is_(None))))
     for item in items:
-        link_controls(item, [(edition, control_id)])
+        link_controls(item, [(edition, control_id)], audit_actor=audit_actor)
     return len(items)
 
 
 def create_evidence(*, title: str, kind: str, owner_id: int, refs, collected_on: date,
                     valid_until: date | None = None, stream=None, file_name: str | None = None,
                     url: str | None = None, text: str | None = None, description: str = "",
-                    tags=(), audit_actor: str | None = None, report: dict | None = None) -> int:
+                    tags=(), audit_actor: str, report: dict | None = None) -> int:
     """Create an evidence item with its first version; return its id (the caller commits).
 
     `report` holds issuer, report_name, period_from, period_to and inherited_from.
@@ -432,6 +466,7 @@ __all__ = [
     "VersionDetail",
     "VersionRecord",
     "VersionRef",
+    "controls_of_items",
     "count_by_control",
     "count_links_to_carry",
     "create_evidence",
@@ -444,6 +479,7 @@ __all__ = [
     "get_evidence",
     "has_evidence",
     "inherited_evidence",
+    "item_reach",
     "latest_for_controls",
     "link_to_controls",
     "list_evidence",
@@ -451,6 +487,7 @@ __all__ = [
     "new_evidence",
     "new_version",
     "read_blob",
+    "register_link_policy",
     "status_by_control",
     "store_file_evidence",
     "summaries_by_control",

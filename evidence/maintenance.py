@@ -43,7 +43,7 @@ def request_purge(version: EvidenceVersion, reason: str, actor: User) -> Evidenc
     db.session.flush()
     record_event("evidence.purge_request", "evidence", version.item_id, after={
         "purge_id": purge.id, "version": version.number, "sha256": version.sha256,
-        "reason": reason})
+        "reason": reason}, actor=str(actor.id))
     return purge
 
 
@@ -64,7 +64,7 @@ def decide_purge(purge: EvidencePurge, approve: bool, actor: User) -> None:
             .execution_options(synchronize_session=False))
     record_event("evidence.purge_" + ("approve" if approve else "reject"), "evidence",
                  purge.version.item_id, after={"purge_id": purge.id, "sha256": purge.sha256,
-                                               "size": purge.size})
+                                               "size": purge.size}, actor=str(actor.id))
     db.session.flush()
 
 

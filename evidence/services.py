@@ -3,6 +3,7 @@
 import hashlib
 import mimetypes
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
@@ -86,6 +87,10 @@ def check_file_name(name: str | None) -> str:
         raise EvidenceError("The file name may not contain path separators.", "file")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise EvidenceError("The file name contains control characters.", "file")
+    if any(unicodedata.category(c) == "Cf" for c in name):  # bidi overrides, zero-width marks
+        raise EvidenceError("The file name contains invisible formatting characters (such as "
+                            "right-to-left overrides, which can disguise a file's type); "
+                            "rename the file.", "file")
     if len(name) > 255:
         raise EvidenceError("The file name is longer than 255 characters.", "file")
     return name
@@ -109,6 +114,15 @@ def check_dates(collected_on: date, valid_until: date | None, today: date) -> No
         raise EvidenceError("Evidence cannot be collected in the future.", "collected_on")
     if valid_until is not None and valid_until < collected_on:
         raise EvidenceError("Valid until is before the collection date.", "valid_until")
+
+
+def refuse_links(user: User, refs) -> None:
+    """Raise when the user may not link evidence to some of these controls (policy of the
+    package that knows who owns them; the lead links anywhere)."""
+    policy = current_app.extensions.get("evidence.link_policy")
+    refused = policy(user, refs) if policy and refs else []
+    if refused:
+        raise EvidenceError(" ".join(refused), "controls")
 
 
 def parse_control_refs(text: str, with_counterparts: bool = False) -> list[tuple[str, str]]:
@@ -179,7 +193,7 @@ def _content_columns(kind: EvidenceKind, content: Content) -> dict:
 
 def add_version(item: EvidenceItem, content: Content, *, collected_on: date,
                 valid_until: date | None, today: date, actor_id: int | None,
-                comment: str = "", audit_actor: str | None = None) -> EvidenceVersion:
+                comment: str = "", audit_actor: str) -> EvidenceVersion:
     """Store new content as the item's next version (the caller commits)."""
     check_dates(collected_on, valid_until, today)
     columns = _content_columns(item.kind, content)
@@ -202,7 +216,7 @@ def add_version(item: EvidenceItem, content: Content, *, collected_on: date,
 def create_item(*, title: str, kind: EvidenceKind, owner_id: int, content: Content,
                 collected_on: date, valid_until: date | None, today: date,
                 actor_id: int | None, description: str = "", tags=(), refs=(),
-                comment: str = "", audit_actor: str | None = None,
+                comment: str = "", audit_actor: str,
                 report: Report | None = None) -> EvidenceItem:
     """Create an item with its first version and its control links (the caller commits)."""
     check_dates(collected_on, valid_until, today)
@@ -228,7 +242,7 @@ def normalise_tags(tags) -> str:
     return ",".join(sorted(cleaned))
 
 
-def link_controls(item: EvidenceItem, refs, audit_actor: str | None = None) -> int:
+def link_controls(item: EvidenceItem, refs, *, audit_actor: str) -> int:
     """Link the item to each (edition, control id) not linked yet; return how many."""
     have = set(db.session.execute(
         select(EvidenceLink.edition, EvidenceLink.control_id)
@@ -246,14 +260,15 @@ def link_controls(item: EvidenceItem, refs, audit_actor: str | None = None) -> i
     return added
 
 
-def unlink_control(item: EvidenceItem, edition: str, control_id: str) -> bool:
+def unlink_control(item: EvidenceItem, edition: str, control_id: str, *,
+                   audit_actor: str) -> bool:
     """Remove one link; return False when there was none."""
     link = db.session.scalars(select(EvidenceLink).filter_by(
         item_id=item.id, edition=edition, control_id=control_id)).one_or_none()
     if link is None:
         return False
     db.session.delete(link)
-    record_event("evidence.unlink", "evidence", item.id,
+    record_event("evidence.unlink", "evidence", item.id, actor=audit_actor,
                  before={"edition": edition, "control_id": control_id})
     return True
 
@@ -264,4 +279,5 @@ def delete_item(item: EvidenceItem, reason: str, actor: User) -> None:
     if not reason:
         raise EvidenceError("Give a reason for deleting this evidence.", "reason")
     item.deleted_at, item.deleted_by_id, item.delete_reason = utcnow(), actor.id, reason
-    record_event("evidence.delete", "evidence", item.id, after={"reason": reason})
+    record_event("evidence.delete", "evidence", item.id, after={"reason": reason},
+                 actor=str(actor.id))

@@ -16,6 +16,7 @@ from evidence.services import (
     delete_item,
     link_controls,
     parse_control_refs,
+    refuse_links,
     unlink_control,
 )
 from evidence.status import EvidenceStatus, item_status, version_status
@@ -24,6 +25,7 @@ from isms.api import (
     ALL_ROLES,
     EDITORS,
     Role,
+    actor_of,
     allow,
     choices,
     db,
@@ -98,8 +100,10 @@ def new():
             owner_id = int(form.owner_id.data)
         try:
             refs = parse_control_refs(form.controls.data, form.with_counterparts.data)
+            refuse_links(current_user, refs)
         except EvidenceError as error:
             _attach(form, error)
+            status = 422
         else:
             item, status = _save(form, lambda: create_item(
                 title=form.title.data, kind=EvidenceKind(form.kind.data), owner_id=owner_id,
@@ -107,7 +111,7 @@ def new():
                 valid_until=form.valid_until.data, today=local_today(),
                 actor_id=current_user.id, description=form.description.data,
                 tags=form.tags.data, refs=refs, comment=form.comment.data,
-                report=_report(form)))
+                report=_report(form), audit_actor=actor_of(current_user)))
             if item is not None:
                 flash(f"Evidence “{item.title}” saved.", "success")
                 return redirect(url_for("evidence.detail", item_id=item.id))
@@ -134,7 +138,8 @@ def _item_or_404(item_id: int):
 def _changeable_item(item_id: int):
     item = _item_or_404(item_id)
     if not can_change(current_user, item):
-        abort(403)
+        abort(403, f"This evidence is owned by {item.owner.display_name}; only they or the "
+                   "lead can change it.")
     if item.is_deleted:
         abort(409)
     return item
@@ -165,7 +170,8 @@ def new_version(item_id: int):
         version, status = _save(form, lambda: add_version(
             item, _content(form), collected_on=form.collected_on.data,
             valid_until=form.valid_until.data, today=local_today(),
-            actor_id=current_user.id, comment=form.comment.data))
+            actor_id=current_user.id, comment=form.comment.data,
+            audit_actor=actor_of(current_user)))
         if version is not None:
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for("evidence.detail", item_id=item.id))
@@ -182,10 +188,11 @@ def add_links(item_id: int):
     if form.validate_on_submit():
         try:
             refs = parse_control_refs(form.controls.data, form.with_counterparts.data)
+            refuse_links(current_user, refs)
         except EvidenceError as error:
             flash(str(error), "error")
         else:
-            added = link_controls(item, refs)
+            added = link_controls(item, refs, audit_actor=actor_of(current_user))
             db.session.commit()
             flash(f"Linked to {added} more control{'s' if added != 1 else ''}.", "success")
     else:
@@ -198,7 +205,7 @@ def add_links(item_id: int):
 def remove_link(item_id: int, edition: str, control_id: str):
     """Unlink the item from one control."""
     item = _changeable_item(item_id)
-    if not unlink_control(item, edition, control_id):
+    if not unlink_control(item, edition, control_id, audit_actor=actor_of(current_user)):
         abort(404)
     db.session.commit()
     flash(f"Unlinked from {control_id}.", "success")

@@ -1,11 +1,13 @@
 """What feature packages may use from the shell; they import nothing else from `isms`."""
 
+from isms.actors import as_option, cli_actor, cli_user, os_user
 from isms.audit import (
-    EventRecord,
+    actor_of,
     anchor_head,
     chain_head,
     changes,
     jsonable,
+    list_events_since,
     list_object_events,
     record_event,
     verify_chain,
@@ -60,13 +62,20 @@ from isms.catalog.extra import (
     set_controls,
 )
 from isms.catalog.models import CatalogControl
+from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
 from isms.exports import is_formula_like, safe_text
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
+from isms.history import (
+    HistoryEntry,
+    describe_events,
+    register_field_labels,
+    register_object_link,
+)
 from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
-from isms.nav import register_nav_item
+from isms.nav import register_home, register_nav_item
 from isms.org import (
     DEFAULT_ORGANISATION_NAME,
     Organisation,
@@ -94,10 +103,11 @@ __all__ = [
     "CatalogItem",
     "Clause",
     "Edition",
-    "EventRecord",
     "EventRow",
     "Framework",
     "HashingSpool",
+    "HistoryEntry",
+    "Inconsistency",
     "MailError",
     "Organisation",
     "Requirement",
@@ -105,11 +115,13 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserError",
+    "actor_of",
     "add_control_set",
     "add_custom_control",
     "aliases",
     "allow",
     "anchor_head",
+    "as_option",
     "chain_head",
     "changes",
     "choice_values",
@@ -117,10 +129,13 @@ __all__ = [
     "clause_counterpart",
     "clause_ids",
     "clauses",
+    "cli_actor",
+    "cli_user",
     "count_non_demo_users",
     "counterparts",
     "create_user",
     "db",
+    "describe_events",
     "drain",
     "enqueue",
     "enum_column",
@@ -136,12 +151,14 @@ __all__ = [
     "jsonable",
     "list_assignable_owners",
     "list_events",
+    "list_events_since",
     "list_frameworks",
     "list_object_events",
     "local_now",
     "local_today",
     "mail_domain",
     "may_see",
+    "os_user",
     "pause_in_job",
     "pick_arg",
     "public",
@@ -149,12 +166,17 @@ __all__ = [
     "record_event",
     "register_api_prefix",
     "register_blob_store",
+    "register_check",
+    "register_field_labels",
+    "register_home",
     "register_init_step",
     "register_job",
     "register_nav_item",
+    "register_object_link",
     "register_task",
     "render_error",
     "revoke_calendar_token",
+    "run_checks",
     "safe_text",
     "send_mail",
     "set_auditor_scope",

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from enum import Enum
 
 from flask import g, has_request_context
-from flask_login import current_user
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,12 +93,11 @@ def event_hash(fields: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _default_actor() -> str:
-    if has_request_context() and g.get("isms_actor"):
-        return g.isms_actor  # an API request: the user and the name of their token
-    if has_request_context() and current_user.is_authenticated:
-        return str(current_user.id)
-    return "system"
+def actor_of(user) -> str:
+    """The audit actor for a user: their id, and the token's name on an API request."""
+    if has_request_context() and str(g.get("isms_actor", "")).startswith(f"{user.id}/"):
+        return g.isms_actor  # e.g. "12/token:ci"
+    return str(user.id)
 
 
 def record_event(
@@ -107,11 +105,18 @@ def record_event(
     object_type: str,
     object_id,
     *,
+    actor: str,
     before: dict | None = None,
     after: dict | None = None,
-    actor: str | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain inside the current transaction (the caller commits)."""
+    """Append an event to the chain inside the current transaction (the caller commits).
+
+    `actor` is required and never guessed from the request: a user id as text (`actor_of`),
+    `system:<job>` for jobs, `cli:<os user>` for the CLI without `--as`, `anonymous` for
+    failed sign-ins.
+    """
+    if not isinstance(actor, str) or not actor.strip():
+        raise ValueError(f"record_event({action!r}) needs the acting user or process.")
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -127,7 +132,7 @@ def record_event(
     fields = {
         "seq": seq,
         "at": utcnow(),
-        "actor": actor or _default_actor(),
+        "actor": actor[:64],
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
@@ -207,20 +212,9 @@ _HASHED_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class EventRecord:
-    seq: int
-    at: datetime
-    actor: str
-    actor_name: str
-    action: str
-    before: dict | None
-    after: dict | None
-
-
-def list_object_events(object_type: str, object_id: str, limit: int = 20) -> list[EventRecord]:
-    """Return an object's latest events with readable actor names, in two queries."""
-    from isms.auth.models import User
+def list_object_events(object_type: str, object_id: str, limit: int = 20) -> list:
+    """Return an object's latest events as people read them (`isms.history.HistoryEntry`)."""
+    from isms.history import describe_events
 
     events = db.session.scalars(
         select(AuditEvent)
@@ -228,21 +222,20 @@ def list_object_events(object_type: str, object_id: str, limit: int = 20) -> lis
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()
-    user_ids = {int(_actor_user(e.actor)) for e in events if _actor_user(e.actor).isdigit()}
-    names = {}
-    if user_ids:
-        names = {str(u.id): u.display_name
-                 for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    return [EventRecord(e.seq, e.at, e.actor, _actor_name(e.actor, names), e.action, e.before,
-                        e.after) for e in events]
+    return describe_events(events)
 
 
-def _actor_user(actor: str) -> str:
-    return actor.partition("/")[0]
+@dataclass(frozen=True)
+class EventFact:
+    seq: int
+    at: datetime
+    actor: str
+    object_id: str
+    after: dict | None
 
 
-def _actor_name(actor: str, names: dict[str, str]) -> str:
-    """"12" reads as the user's name; "12/token:ci" as "Ann (token ci)"."""
-    user, _, via = actor.partition("/")
-    name = names.get(user, user)
-    return f"{name} ({via.replace(':', ' ', 1)})" if via else name
+def list_events_since(action: str, since: datetime) -> list[EventFact]:
+    """Every event of one action since a moment, oldest first (for digests)."""
+    return [EventFact(e.seq, e.at, e.actor, e.object_id, e.after) for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action, AuditEvent.at >= since)
+        .order_by(AuditEvent.seq))]

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import click
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from isms.audit import AuditEvent, verify_chain
 from isms.auth.guard import allow
-from isms.auth.models import Role
+from isms.auth.models import Role, User
 from isms.db import db
+from isms.exports import safe_text
+from isms.history import describe_events, summary_text
 from isms.org import local_now
 
 bp = Blueprint("audit", __name__)
@@ -71,7 +73,32 @@ def index():
     page = db.paginate(_filtered(), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("audit/index.html", page=page, filters=filters)
+    return render_template("audit/index.html", page=page, filters=filters,
+                           entries=describe_events(page.items), people=_people(),
+                           object_types=_object_types())
+
+
+@bp.route("/audit/<int:seq>")
+@allow(Role.LEAD, Role.ADMIN)
+def event(seq: int):
+    """One event for auditors: as people read it, and raw, with its hashes."""
+    found = db.session.get(AuditEvent, seq) or abort(404)
+    raw = {k: getattr(found, k) for k in ("before", "after")}
+    return render_template("audit/event.html", event=found, entry=describe_events([found])[0],
+                           raw={k: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)
+                                for k, v in raw.items()})
+
+
+def _people() -> list[tuple[str, str]]:
+    """Everyone who may appear as an actor, by name, plus the processes."""
+    users = db.session.scalars(select(User).order_by(User.name, User.email))
+    return [(str(u.id), u.display_name) for u in users] + [
+        ("system:*", "System jobs"), ("cli:*", "Command line"), ("anonymous", "Anonymous")]
+
+
+def _object_types() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.object_type).distinct()
+                                   .order_by(AuditEvent.object_type)))
 
 
 @bp.route("/audit.csv")
@@ -84,25 +111,36 @@ def export_csv():
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["seq", "at", "actor", "action", "object_type", "object_id", "before",
-                         "after", "ip", "prev_hash", "hash"])
+        writer.writerow(["seq", "at", "actor", "actor_name", "action", "object_type",
+                         "object_id", "changes", "before", "after", "ip", "prev_hash", "hash"])
+        batch = []
         for event in db.session.scalars(query):
-            writer.writerow([event.seq, event.at.isoformat(), event.actor, event.action,
-                             event.object_type, event.object_id, _json(event.before),
-                             _json(event.after), event.ip or "", event.prev_hash, event.hash])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+            batch.append(event)
+            if len(batch) == 500:
+                yield from _write(writer, buffer, batch)
+                batch = []
+        yield from _write(writer, buffer, batch)
 
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
 
 
+def _write(writer, buffer, events):
+    """Write a batch of events (names looked up once per batch) and yield the text."""
+    for event, entry in zip(events, describe_events(events), strict=True):
+        writer.writerow([event.seq, event.at.isoformat(), safe_text(event.actor),
+                         safe_text(entry.actor_name), event.action, event.object_type,
+                         safe_text(event.object_id), safe_text(summary_text(entry)),
+                         _json(event.before), _json(event.after), event.ip or "",
+                         event.prev_hash, event.hash])
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+
+
 def _json(value) -> str:
-    text = "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return safe_text("" if value is None else json.dumps(value, sort_keys=True,
+                                                         ensure_ascii=False))
 
 
 @audit_cli.command("verify")

@@ -1,6 +1,7 @@
 """Spreadsheet safety shared by every export: text is never run as a formula."""
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width look-alikes too: some spreadsheet programs read them as the ASCII signs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def safe_text(value):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_login import current_user
 
 
 @dataclass(frozen=True)
@@ -13,20 +14,55 @@ class NavItem:
     # Endpoints (or blueprint prefixes ending in '.') that mark this entry as the current page.
     matches: tuple[str, ...]
     position: int
+    group: str = ""  # the top-level menu it sits in; empty: a top-level link of its own
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A top-level entry: one link, or a menu (`<details>`) of several."""
+
+    label: str
+    items: tuple[NavItem, ...]
+
+    @property
+    def is_menu(self) -> bool:
+        return len(self.items) > 1
+
+
+MAX_TOP_LEVEL = 8
 
 
 def register_nav_item(app, label: str, endpoint: str, roles, matches=(), *,
-                      position: int) -> None:
-    """Add a menu entry for the given roles; the lowest position is the home page."""
+                      position: int, group: str = "") -> None:
+    """Add a menu entry for the given roles, in a group menu when `group` is given."""
     items = app.extensions.setdefault("isms.nav", [])
     items.append(NavItem(label, endpoint, frozenset(roles), tuple(matches) or (endpoint,),
-                         position))
+                         position, group))
     items.sort(key=lambda item: item.position)
+
+
+def register_home(app, roles, endpoint: str) -> None:
+    """Make `endpoint` the landing page of these roles (where their work is)."""
+    homes = app.extensions.setdefault("isms.homes", {})
+    for role in roles:
+        homes[role] = endpoint
 
 
 def nav_items_for(user) -> list[NavItem]:
     """Return the entries this user may see."""
     return [i for i in current_app.extensions.get("isms.nav", []) if user.role in i.roles]
+
+
+def nav_for(user) -> list[NavEntry]:
+    """The user's menu: top-level links and group menus, in position order."""
+    entries: dict[str, list[NavItem]] = {}
+    for item in nav_items_for(user):
+        entries.setdefault(item.group or f"\0{item.label}", []).append(item)
+    return [NavEntry(key.lstrip("\0"), tuple(items)) for key, items in entries.items()]
+
+
+def is_current_entry(entry: NavEntry, endpoint: str | None) -> bool:
+    return any(is_current(item, endpoint) for item in entry.items)
 
 
 def is_current(item: NavItem, endpoint: str | None) -> bool:
@@ -36,6 +72,9 @@ def is_current(item: NavItem, endpoint: str | None) -> bool:
 
 
 def home_url() -> str:
-    """Return the URL of the first menu entry, the landing page after login."""
+    """Return the user's home (their role's, else the first menu entry): the landing page."""
+    homes = current_app.extensions.get("isms.homes", {})
+    if current_user.is_authenticated and current_user.role in homes:
+        return url_for(homes[current_user.role])
     items = current_app.extensions.get("isms.nav", [])
     return url_for(items[0].endpoint) if items else url_for("auth.users")

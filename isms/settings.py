@@ -1,6 +1,7 @@
 """Organisation settings: name, scope statement, time zone, second factor, SoA sheets."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import (
@@ -13,7 +14,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from isms.audit import changes, record_event
+from isms.audit import actor_of, changes, record_event
 from isms.auth.guard import allow, safe_next
 from isms.auth.models import Role
 from isms.catalog import framework_codes
@@ -86,7 +87,8 @@ def organisation():
         org.soa_frameworks = ",".join(c for c, _ in framework_codes() if c in chosen)
         old, new = changes(before, _audited(org))
         if new:
-            record_event("organisation.update", "organisation", org.id, before=old, after=new)
+            record_event("organisation.update", "organisation", org.id, before=old, after=new,
+                         actor=actor_of(current_user))
             db.session.commit()
             flash("Organisation settings saved.", "success")
         # The setup checklist sends the lead here and expects them back.

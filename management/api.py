@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from isms.api import clauses, db
 from management.api_records import FindingRecord, RiskRecord, list_findings, list_risks
+from management.checks import RiskTreatment, clause_statuses, risk_treatments
 from management.clauses import clause_progress
 from management.findings import counts_by_status
 from management.models import ClauseEvidence, ClauseState, Risk
@@ -107,7 +108,9 @@ __all__ = [
     "OpenAction",
     "RiskRecord",
     "RiskRef",
+    "RiskTreatment",
     "clause_standings",
+    "clause_statuses",
     "link_control_risks",
     "list_findings",
     "list_risks",
@@ -115,6 +118,7 @@ __all__ = [
     "open_actions_of",
     "overdue_actions_by_owner",
     "risk_register_dates",
+    "risk_treatments",
     "risks_for_controls",
     "summary",
 ]

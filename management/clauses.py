@@ -77,7 +77,8 @@ def can_edit_clause(user: User, state: ClauseState | None) -> bool:
     return user.role is Role.OWNER and state is not None and state.owner_id == user.id
 
 
-def update_clause(state: ClauseState, values: dict, actor: User | None) -> bool:
+def update_clause(state: ClauseState, values: dict, actor: User | None,
+                  audit_actor: str | None = None) -> bool:
     """Apply the validated values and audit what changed; return whether anything did."""
     before = {k: getattr(state, k) for k in AUDITED}
     for name, value in values.items():
@@ -89,7 +90,7 @@ def update_clause(state: ClauseState, values: dict, actor: User | None) -> bool:
         record_event("clause.update", "clause", f"{state.edition}:{state.clause_id}",
                      before={k: before[k] for k in changed},
                      after={k: after[k] for k in changed},
-                     actor=str(actor.id) if actor else None)
+                     actor=audit_actor or str(actor.id))
     db.session.flush()
     return bool(changed)
 
@@ -104,7 +105,7 @@ def clause_evidence(state: ClauseState | None) -> list:
     return [found[i] for i in ids if i in found]
 
 
-def link_evidence(state: ClauseState, item_id: int) -> bool:
+def link_evidence(state: ClauseState, item_id: int, *, actor: str) -> bool:
     """Link a live evidence item to the clause; False when it is not one or already linked."""
     if not summaries_for_items([item_id]):
         return False
@@ -114,12 +115,12 @@ def link_evidence(state: ClauseState, item_id: int) -> bool:
         return False
     db.session.add(ClauseEvidence(state_id=state.id, evidence_item_id=item_id))
     record_event("clause.link_evidence", "clause", f"{state.edition}:{state.clause_id}",
-                 after={"evidence_item_id": item_id})
+                 after={"evidence_item_id": item_id}, actor=actor)
     db.session.flush()
     return True
 
 
-def unlink_evidence(state: ClauseState, item_id: int) -> bool:
+def unlink_evidence(state: ClauseState, item_id: int, *, actor: str) -> bool:
     link = db.session.scalars(select(ClauseEvidence).where(
         ClauseEvidence.state_id == state.id,
         ClauseEvidence.evidence_item_id == item_id)).one_or_none()
@@ -127,7 +128,7 @@ def unlink_evidence(state: ClauseState, item_id: int) -> bool:
         return False
     db.session.delete(link)
     record_event("clause.unlink_evidence", "clause", f"{state.edition}:{state.clause_id}",
-                 before={"evidence_item_id": item_id})
+                 before={"evidence_item_id": item_id}, actor=actor)
     return True
 
 

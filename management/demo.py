@@ -126,14 +126,14 @@ def _clauses(users, edition: str, today: date) -> None:
         update_clause(state_for_update(edition, cid), {
             "status": status, "owner_id": owner.id,
             "notes": "Documented in the ISMS manual." if status is ClauseStatus.DONE else ""},
-            lead)
+            lead, audit_actor="system:demo")
     scope_id = create_evidence(
         title="ISMS scope statement", kind="statement", owner_id=lead.id, refs=[],
         collected_on=today - timedelta(days=60), valid_until=today + timedelta(days=305),
         text="The ISMS covers the design, delivery and operation of AWS consulting and "
              "managed cloud services from the Ghent office and remote workplaces.",
         audit_actor="system:demo")
-    link_evidence(state_for_update(edition, "4.3"), scope_id)
+    link_evidence(state_for_update(edition, "4.3"), scope_id, actor="system:demo")
 
 
 def _audit_and_findings(users, today: date) -> None:

@@ -132,12 +132,18 @@ def _audit_form(form: AuditForm, audit):
         form_status(form)
 
 
+def _hidden_refs(refs) -> list[str]:
+    return [r for r in refs if r.startswith("A.") and not may_see(r)]
+
+
 @bp.route("/internal-audits/<int:audit_id>")
 @allow(ALL_ROLES)
 def audit(audit_id: int):
     item = db.session.get(InternalAudit, audit_id) or abort(404)
-    return render_template("management/audit.html", audit=item,
-                           findings=findings_by_audit([item.id])[item.id],
+    findings = findings_by_audit([item.id])[item.id]
+    if current_user.role is Role.AUDITOR:  # nothing about controls outside their scope
+        findings = [f for f in findings if not _hidden_refs(f.ref_list)]
+    return render_template("management/audit.html", audit=item, findings=findings,
                            may_edit=current_user.role is Role.LEAD,
                            history=list_object_events("internal_audit", str(item.id)))
 

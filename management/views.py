@@ -16,11 +16,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from evidence.api import find_items
+from evidence.api import controls_of_items, find_items
 from isms.api import (
     ALL_ROLES,
     EDITORS,
     Role,
+    actor_of,
     allow,
     choices,
     db,
@@ -31,6 +32,7 @@ from isms.api import (
     list_object_events,
     local_today,
     safe_text,
+    visible_control_ids,
 )
 from management.clauses import (
     can_edit_clause,
@@ -111,12 +113,20 @@ def clause(clause_id: str):
     state = get_state(edition, clause_id)
     may_edit = can_edit_clause(current_user, state)
     query = request.args.get("find", "").strip()[:100]
+    evidence = clause_evidence(state)
+    history = list_object_events("clause", f"{edition}:{clause_id}")
+    visible = visible_control_ids()
+    if visible is not None:  # an auditor sees evidence only through controls in scope
+        linked = controls_of_items([e.id for e in evidence])
+        evidence = [e for e in evidence if linked[e.id] & visible]
+        shown = {str(e.id) for e in evidence}
+        history = [h for h in history if not h.action.endswith("_evidence") or all(
+            v.text in shown for c in h.changes for v in (*c.before, *c.after))]
     return render_template(
         "management/clause.html", clause=item, state=state, may_edit=may_edit,
-        evidence=clause_evidence(state), find=query,
+        evidence=evidence, find=query,
         candidates=find_items(query) if may_edit and query else [],
-        link_form=LinkEvidenceForm(),
-        history=list_object_events("clause", f"{edition}:{clause_id}"))
+        link_form=LinkEvidenceForm(), history=history)
 
 
 @bp.route("/isms/<clause_id>/edit", methods=["GET", "POST"])
@@ -158,7 +168,8 @@ def link_clause_evidence(clause_id: str):
     form = LinkEvidenceForm()
     if not form.validate_on_submit():
         abort(400)
-    if link_evidence(state or state_for_update(edition, clause_id), form.item_id.data):
+    if link_evidence(state or state_for_update(edition, clause_id), form.item_id.data,
+                     actor=actor_of(current_user)):
         db.session.commit()
         flash("Evidence linked.", "success")
     else:
@@ -173,7 +184,7 @@ def unlink_clause_evidence(clause_id: str, item_id: int):
     state = get_state(edition, clause_id) or abort(404)
     if not can_edit_clause(current_user, state):
         abort(403)
-    if unlink_evidence(state, item_id):
+    if unlink_evidence(state, item_id, actor=actor_of(current_user)):
         db.session.commit()
         flash("Evidence unlinked.", "success")
     return redirect(url_for("management.clause", clause_id=clause_id))

@@ -7,7 +7,16 @@ from flask.cli import AppGroup, with_appcontext
 
 from controls.api import Applicability
 from evidence.api import count_links_to_carry
-from isms.api import EDITIONS, db, get_edition, get_organisation
+from isms.api import (
+    EDITIONS,
+    Role,
+    as_option,
+    cli_actor,
+    cli_user,
+    db,
+    get_edition,
+    get_organisation,
+)
 from soa.check import check_soa
 from soa.grid import Options
 from soa.import_mappings import (
@@ -25,7 +34,7 @@ from soa.versions import cover_rows
 from soa.vocabulary import normalise
 
 soa_cli = AppGroup("soa", help="Statement of Applicability.")
-AUDIT_ACTOR = "system:soa-import"
+DECIDERS = (Role.LEAD,)  # who may change decisions, and so be named by --as
 
 
 @soa_cli.command("import")
@@ -40,9 +49,11 @@ AUDIT_ACTOR = "system:soa-import"
 @click.option("--save-mapping", "save_as", help="Save the options used under this name.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@as_option
 def import_command(path, sheet, header_row, maps, values, mapping_name, save_as, dry_run,
-                   as_json):
+                   as_json, as_email):
     """Import the decisions of an SoA workbook, all or nothing, in one transaction."""
+    actor = cli_actor(as_email, DECIDERS)
     try:
         options = _options(sheet, header_row, maps, values, mapping_name)
         plan = plan_import(path, options)
@@ -54,13 +65,13 @@ def import_command(path, sheet, header_row, maps, values, mapping_name, save_as,
         _echo_summary(plan)
     if save_as:
         try:
-            save_mapping(save_as, options, AUDIT_ACTOR, None)
+            save_mapping(save_as, options, actor, None)
         except MappingError as error:
             raise click.ClickException(str(error)) from error
     if dry_run:
         db.session.commit()  # a saved mapping is kept; no decision was touched
         return
-    count = apply_import(plan, None, audit_actor=AUDIT_ACTOR)
+    count = apply_import(plan, cli_user(as_email, DECIDERS), audit_actor=actor)
     db.session.commit()
     if not as_json:
         click.echo(f"Imported the decisions on {count} controls.")
@@ -128,9 +139,11 @@ def export_command(edition, out_path):
               help="The edition to move to.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@as_option
 @with_appcontext
-def transition_command(target, dry_run, as_json):
+def transition_command(target, dry_run, as_json, as_email):
     """Create the 2022 decisions from the 2013 ones (Annex B mapping) and switch edition."""
+    actor = cli_actor(as_email, DECIDERS)
     try:
         plan = plan_transition()
     except TransitionError as error:
@@ -152,7 +165,7 @@ def transition_command(target, dry_run, as_json):
         if not as_json:
             click.echo("Dry run: nothing changed.")
         return
-    links = apply_transition(plan, audit_actor="system:transition")
+    links = apply_transition(plan, audit_actor=actor)
     db.session.commit()
     if not as_json:
         click.echo(f"The organisation now uses ISO/IEC 27001:{target}; {links} evidence links "
@@ -163,16 +176,18 @@ def transition_command(target, dry_run, as_json):
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--controls", "control_list", default="",
               help="Comma-separated control ids (default: every control of the edition).")
+@as_option
 @with_appcontext
-def package_command(out_path, control_list):
+def package_command(out_path, control_list, as_email):
     """Write the offline evidence package (files, manifest, SoA, SHA256SUMS) to a zip."""
+    actor = cli_actor(as_email, (Role.LEAD, Role.ADMIN))
     edition = get_organisation().edition
     known = [i.control_id for i in get_edition(edition).items]
     wanted = [c.strip() for c in control_list.split(",") if c.strip()] or known
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise click.ClickException(f"Not {edition} controls: {', '.join(unknown)}")
-    stream = start_package(edition, wanted, get_organisation().name, "system:cli")
+    stream = start_package(edition, wanted, get_organisation().name, actor)
     db.session.commit()
     with open(out_path, "wb") as out:
         for chunk in stream:

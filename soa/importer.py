@@ -227,7 +227,10 @@ def _changes(control_id: str, decision, values: dict, owner_names: dict) -> list
 
 
 def apply_import(plan: ImportPlan, actor: User | None, audit_actor: str | None = None) -> int:
-    """Write every matched row's decisions (the caller commits once, or rolls back)."""
+    """Write every matched row's decisions (the caller commits once, or rolls back).
+
+    The events name `audit_actor` when given (the CLI), else `actor`.
+    """
     edition = get_organisation().edition
     for control_id, values in plan.updates:
         apply_decision(edition, control_id, dict(values), actor, audit_actor=audit_actor)

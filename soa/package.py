@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from evidence.api import open_blob, package_entries
-from isms.api import anchor_head, get_edition, record_event, utcnow
+from isms.api import anchor_head, get_edition, record_event, safe_text, utcnow
 from soa.versions import latest_approved
 
 CHUNK = 1024 * 1024
@@ -115,7 +115,7 @@ def _extras(edition, control_ids, manifest, head, built, org_name) -> list[tuple
     writer = csv.writer(text)
     writer.writerow(["control", "item", "version", "path", "sha256", "collected_on",
                      "valid_until"])
-    writer.writerows(manifest)
+    writer.writerows([safe_text(cell) for cell in row] for row in manifest)
     chain = f"seq {head[0]}\nsha256 {head[1]}\nbuilt {built:%Y-%m-%dT%H:%M:%SZ}\n"
     extras = [("manifest.csv", text.getvalue().encode("utf-8")),
               ("audit-chain-head.txt", chain.encode())]

@@ -161,7 +161,7 @@ def _undecided(values: dict, item, sources: list[Decision]) -> dict:
         "transition_sources": side_by_side(sources)}
 
 
-def apply_transition(plan: TransitionPlan, audit_actor: str | None = None) -> int:
+def apply_transition(plan: TransitionPlan, *, audit_actor: str) -> int:
     """Create the 2022 decisions, carry evidence links over and switch the edition."""
     org = get_organisation()
     create_decisions("2022", plan.states, audit_actor=audit_actor)

@@ -42,7 +42,7 @@ def pending_version() -> SoaVersion | None:
     return db.session.scalars(select(SoaVersion).filter_by(status=SoaStatus.SUBMITTED)).first()
 
 
-def submit(user: User, change_summary: str) -> SoaVersion:
+def submit(user: User, change_summary: str, audit_actor: str | None = None) -> SoaVersion:
     """Freeze the current decisions as version N, waiting for approval (caller commits)."""
     summary = (change_summary or "").strip()
     if not summary:
@@ -63,11 +63,12 @@ def submit(user: User, change_summary: str) -> SoaVersion:
     db.session.add(version)
     db.session.flush()
     record_event("soa.submit", "soa_version", number, after={"change_summary": summary},
-                 actor=str(user.id))
+                 actor=audit_actor or str(user.id))
     return version
 
 
-def approve(version: SoaVersion, approver: User, approver_title: str) -> None:
+def approve(version: SoaVersion, approver: User, approver_title: str,
+            audit_actor: str | None = None) -> None:
     """Approve: build the workbook once, store its bytes and SHA-256 (caller commits)."""
     if version.status is not SoaStatus.SUBMITTED:
         raise SoaError("Only a submitted version can be approved.")
@@ -96,9 +97,9 @@ def approve(version: SoaVersion, approver: User, approver_title: str) -> None:
         rows=rows, version_label=f"v{version.number}", document_id=version.document_id)
     version.workbook = buffer.getvalue()
     version.sha256 = hashlib.sha256(version.workbook).hexdigest()
-    record_event("soa.approve", "soa_version", version.number, actor=str(approver.id), after={
+    record_event("soa.approve", "soa_version", version.number, after={
         "sha256": version.sha256, "approver_title": version.approver_title,
-        "previous_sha256": version.previous_sha256})
+        "previous_sha256": version.previous_sha256}, actor=audit_actor or str(approver.id))
 
 
 def withdraw(version: SoaVersion, user: User) -> None:

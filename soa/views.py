@@ -19,6 +19,7 @@ from flask_login import current_user
 from isms.api import (
     ALL_ROLES,
     Role,
+    actor_of,
     allow,
     db,
     get_edition,
@@ -160,7 +161,7 @@ def transition():
         flash(str(error), "info")
         return redirect(url_for("soa.index"))
     if request.method == "POST":
-        links = apply_transition(plan)
+        links = apply_transition(plan, audit_actor=actor_of(current_user))
         db.session.commit()
         flash(f"The organisation now uses ISO/IEC 27001:2022. {len(plan.new_controls)} new "
               f"controls and {len(plan.conflicts)} merged ones need a decision; {links} "

@@ -49,3 +49,16 @@ def spools(app) -> list[str]:
 def only_item(app) -> EvidenceItem:
     with app.app_context():
         return db.session.scalars(select(EvidenceItem)).one()
+
+
+def own(app, user, *control_ids) -> None:
+    """Make the user the owner of these 2013 controls (default A.9.1.1, as upload_form links):
+    an owner links evidence only to controls they own."""
+    from controls.models import ControlState
+
+    with app.app_context():
+        for state in db.session.scalars(select(ControlState).where(
+                ControlState.edition == "2013",
+                ControlState.control_id.in_(control_ids or ("A.9.1.1",)))):
+            state.owner_id = user.id
+        db.session.commit()

@@ -125,7 +125,8 @@ def test_demo_prints_logins_and_can_run_twice(app, runner):
 
 def test_demo_refuses_a_database_with_real_users(app, runner):
     with app.app_context():
-        create_user("real@example.com", Role.LEAD, "a long enough password")
+        create_user("real@example.com", Role.LEAD, "a long enough password",
+                    actor="system:test")
         db.session.commit()
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 1 and "real (non-demo) users" in result.output

@@ -12,7 +12,15 @@ from evidence.models import EvidenceLink, EvidenceVersion
 from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db
-from tests.evidence_helpers import TODAY, counts, only_item, spools, stored_keys, upload_form
+from tests.evidence_helpers import (
+    TODAY,
+    counts,
+    only_item,
+    own,
+    spools,
+    stored_keys,
+    upload_form,
+)
 
 pytestmark = pytest.mark.usefixtures("storage_kind")
 
@@ -24,6 +32,7 @@ def _field_error(html: str, field: str) -> str:
 
 def test_an_upload_is_hashed_stored_linked_and_audited(app, client, login_as):
     owner = login_as(Role.OWNER)
+    own(app, owner)
     response = client.post("/evidence/new", data=upload_form(with_counterparts="y"),
                            content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -171,6 +180,7 @@ def test_deleting_needs_a_reason_and_keeps_the_versions(app, client, login_as):
 
 def test_an_owner_changes_only_their_own_evidence(app, client, make_user, login):
     other = login(make_user(Role.OWNER))
+    own(app, other)
     client.post("/evidence/new", data=upload_form(), content_type="multipart/form-data")
     item = only_item(app)
     client.post("/logout")

@@ -36,7 +36,8 @@ OBJECT_CHECKED = {
 SAMPLE_ARGS = {"control_id": "A.5.1.1", "edition": "2013", "number": 1,
                "filename": "style.css", "token": "not-a-real-token", "a": 1, "b": 1,
                "action": "", "decision": "", "clause_id": "4.1",
-               "check_id": "s3-versioning", "code": "nis2", "requirement_id": "9.3"}
+               "check_id": "s3-versioning", "code": "nis2", "requirement_id": "9.3",
+               "seq": 1}
 
 
 def _rules():
@@ -67,6 +68,7 @@ def objects(app, make_user, monkeypatch):
     from connectors.aws.runs import start_run
     from connectors.aws.services import ConnectionValues, save_connection
     from controls.models import ControlState, FollowUp, ReviewOutcome
+    from controls.proposals import propose
     from controls.requests import create_request
     from controls.reviews import NewFollowUp, record_review
     from evidence.maintenance import request_purge
@@ -82,7 +84,8 @@ def objects(app, make_user, monkeypatch):
         item = create_item(title="Sample", kind=EvidenceKind.FILE, owner_id=lead.id,
                            content=Content(stream=io.BytesIO(b"sample"), file_name="s.txt"),
                            collected_on=date.today(), valid_until=None, today=date.today(),
-                           actor_id=lead.id, refs=[("2013", "A.5.1.1")])
+                           actor_id=lead.id, refs=[("2013", "A.5.1.1")],
+                           audit_actor=str(lead.id))
         db.session.flush()
         version = db.session.scalars(select(EvidenceVersion).filter_by(item_id=item.id)).one()
         lead_user = db.session.get(User, lead.id)
@@ -92,7 +95,8 @@ def objects(app, make_user, monkeypatch):
         review = record_review(
             state, lead_user, reviewed_on=date.today(), outcome=ReviewOutcome.EFFECTIVE,
             notes="checked", version_ids=[version.id], today=date.today(),
-            follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())])
+            follow_ups=[NewFollowUp("Tidy up", lead.id, date.today())],
+            audit_actor=str(lead.id))
         db.session.commit()
         follow_up_id = db.session.scalar(select(FollowUp.id).filter_by(review_id=review.id))
         auditor = db.session.get(User, make_user(Role.AUDITOR).id)
@@ -104,10 +108,12 @@ def objects(app, make_user, monkeypatch):
 
         token = create_token(lead_user, "sample", "read", actor="system:test")
         connection = save_connection(ConnectionValues("prod", "123456789012", "eu-west-1",
-                                                      lead.id))
+                                                      lead.id), audit_actor=str(lead.id))
         run = start_run(connection, trigger="web")
+        proposal = propose(state, lead_user, {"justification": "Proposed text"})
         db.session.commit()
         return {**SAMPLE_ARGS, "user_id": lead.id, "item_id": item.id, "purge_id": purge.id,
+                "proposal_id": proposal.id,
                 "review_id": review.id, "follow_up_id": follow_up_id,
                 "request_id": evidence_request.id, "connection_id": connection.id,
                 "token_id": token.id,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db, utcnow
-from tests.evidence_helpers import TODAY, upload_form
+from tests.evidence_helpers import TODAY, own, upload_form
 
 
 def _actions(app, prefix: str) -> list[tuple[str, str]]:
@@ -36,7 +36,7 @@ def test_overdue_reviews_and_follow_ups_are_audited_once(app, client, login_as, 
 
 def test_evidence_is_audited_once_as_it_starts_expiring_and_once_as_it_expires(
         app, client, login_as, runner):
-    login_as(Role.OWNER)
+    own(app, login_as(Role.OWNER))
     client.post("/evidence/new", data=upload_form(
         valid_until=(TODAY + timedelta(days=5)).isoformat()), content_type="multipart/form-data")
     for _ in range(2):

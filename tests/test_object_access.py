@@ -33,12 +33,14 @@ def theirs(app, make_user):
         item = create_item(title="Theirs", kind=EvidenceKind.FILE, owner_id=owner.id,
                            content=Content(stream=io.BytesIO(b"theirs"), file_name="t.txt"),
                            collected_on=today, valid_until=None, today=today,
-                           actor_id=owner.id, refs=[("2013", CONTROL)])
+                           actor_id=owner.id, refs=[("2013", CONTROL)],
+                           audit_actor=str(owner.id))
         db.session.flush()
         version = db.session.scalars(select(EvidenceVersion).filter_by(item_id=item.id)).one()
         review = record_review(state, user, reviewed_on=today, notes="checked",
                                outcome=ReviewOutcome.EFFECTIVE, version_ids=[version.id],
-                               today=today, follow_ups=[NewFollowUp("Fix", owner.id, today)])
+                               today=today, follow_ups=[NewFollowUp("Fix", owner.id, today)],
+                               audit_actor=str(owner.id))
         db.session.flush()
         request = create_request(state, db.session.get(User, auditor.id), "Show me",
                                  today + timedelta(days=5), today)

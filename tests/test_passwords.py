@@ -1,5 +1,6 @@
 """Password change and admin reset; a new session at login; other sessions end."""
 
+import getpass
 import re
 
 from sqlalchemy import select
@@ -101,4 +102,4 @@ def test_the_cli_resets_a_password(app, client, runner, make_user):
     assert missing.exit_code == 1 and "No user with the email" in missing.output
     with app.app_context():
         assert db.session.scalars(select(AuditEvent).filter_by(
-            action="user.password_reset", actor="system:cli")).one()
+            action="user.password_reset", actor=f"cli:{getpass.getuser()}")).one()

@@ -13,7 +13,7 @@ from controls.reviews import add_months
 from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db, utcnow
-from tests.evidence_helpers import TODAY, upload_form
+from tests.evidence_helpers import TODAY, own, upload_form
 
 DECISION = {"applicability": "applicable", "reasons": ["risk"], "responsibility": "company",
             "implementation_status": "partial", "review_cadence": "quarterly"}
@@ -194,8 +194,8 @@ def test_an_owner_cannot_review_a_control_they_do_not_own(client, make_user, log
     assert client.post("/controls/A.9.1.1/reviews/new", data=_review_form()).status_code == 403
 
 
-def test_my_work_lists_expiring_evidence(client, login_as):
-    login_as(Role.OWNER)
+def test_my_work_lists_expiring_evidence(app, client, login_as):
+    own(app, login_as(Role.OWNER))
     client.post("/evidence/new", data=upload_form(
         valid_until=(TODAY + timedelta(days=3)).isoformat()), content_type="multipart/form-data")
     page = client.get("/my").get_data(as_text=True)

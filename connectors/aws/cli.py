@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from connectors.aws.models import AwsRun
 from connectors.aws.queries import run_accounts
-from connectors.aws.runs import ACTOR, queue_run, start_run
+from connectors.aws.runs import queue_run, start_run
 from connectors.aws.services import (
     DEFAULT_ROLE_NAME,
     ConnectionValues,
@@ -18,20 +18,23 @@ from connectors.aws.services import (
     list_connections,
     save_connection,
 )
-from isms.api import db, drain, get_user_by_email, queue_backend
+from isms.api import Role, as_option, cli_actor, db, drain, get_user_by_email, queue_backend
 
 aws_cli = AppGroup("aws", help="Automated AWS evidence.")
+MANAGERS = (Role.LEAD, Role.ADMIN)  # who may be named by --as
 
 
 @aws_cli.command("collect")
 @click.option("--connection", "name", default=None, help="Only this connection.")
 @click.option("--json", "as_json", is_flag=True, help="Print each run as JSON.")
-def collect_command(name, as_json):
+@as_option
+def collect_command(name, as_json, as_email):
     """Read every check on each enabled connection (or one) and wait for the runs to finish.
 
     The account x region jobs run in this process (embedded SQLite) or on `isms worker`
     processes (PostgreSQL queue).
     """
+    actor = cli_actor(as_email, MANAGERS)
     if name:
         connection = get_connection_by_name(name)
         if connection is None:
@@ -45,7 +48,7 @@ def collect_command(name, as_json):
     failed = False
     for connection in connections:
         began = time.monotonic()
-        run = start_run(connection, trigger="cli", actor=ACTOR)
+        run = start_run(connection, trigger="cli", actor=actor)
         db.session.commit()
         queue_run(run.id)
         run = _wait(app, run.id)
@@ -95,16 +98,19 @@ def _as_json(name: str, run: AwsRun, seconds: float) -> dict:
                                               f"(default {DEFAULT_ROLE_NAME}).")
 @click.option("--include", "include_ids", default="", help="Only these account or OU ids.")
 @click.option("--exclude", "exclude_ids", default="", help="Leave out these account or OU ids.")
+@as_option
 def add_connection_command(name, account_id, regions, owner_email, profile, role_arn,
-                           external_id, is_organization, role_name, include_ids, exclude_ids):
+                           external_id, is_organization, role_name, include_ids, exclude_ids,
+                           as_email):
     """Add an AWS connection; credentials stay in the AWS credential chain, never here."""
+    actor = cli_actor(as_email, MANAGERS)
     owner = get_user_by_email(owner_email)
     if owner is None:
         raise click.ClickException(f"No user {owner_email}.")
     try:
         connection = save_connection(ConnectionValues(
             name, account_id, regions, owner.id, profile, role_arn, external_id, True,
-            is_organization, role_name, include_ids, exclude_ids), audit_actor="system:cli")
+            is_organization, role_name, include_ids, exclude_ids), audit_actor=actor)
     except ConnectorError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error

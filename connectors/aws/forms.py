@@ -3,9 +3,9 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from isms.api import choices, strip_text
+from isms.api import choice_values, choices, strip_text
 
 
 class ConnectionForm(FlaskForm):
@@ -37,6 +37,10 @@ class ConnectionForm(FlaskForm):
                                           "empty for all.")
     exclude_ids = StringField("Leave out these accounts or OUs",
                               validators=[Length(max=4000)], filters=[strip_text])
+
+    def validate_owner_id(self, field):
+        if field.data not in choice_values(field):
+            raise ValidationError("Choose the evidence owner from the list.")
 
 
 class FindingsForm(FlaskForm):

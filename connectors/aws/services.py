@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from connectors.aws.collectors.session import Target
 from connectors.aws.models import AwsConnection
-from isms.api import db, record_event
+from isms.api import STAFF, User, db, record_event
 
 ACCOUNT = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -78,6 +78,10 @@ def _clean(values: ConnectionValues) -> dict:
         elif not all(OU_OR_ACCOUNT.match(i) for i in ids):
             errors[field] = "Give 12-digit account ids or OU ids (ou-...), separated by commas."
         lists[field] = ",".join(ids)
+    owner = (db.session.get(User, values.owner_id)
+             if isinstance(values.owner_id, int) and 0 < values.owner_id < 2 ** 31 else None)
+    if owner is None or not owner.is_enabled or owner.role not in STAFF:
+        errors["owner_id"] = "Choose an existing staff member to own the evidence."
     if errors:
         raise ConnectorError(errors)
     return {"name": name, "account_id": values.account_id.strip(),
@@ -94,8 +98,8 @@ def _name_taken(name: str, but: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def save_connection(values: ConnectionValues, connection: AwsConnection | None = None,
-                    audit_actor: str | None = None) -> AwsConnection:
+def save_connection(values: ConnectionValues, connection: AwsConnection | None = None, *,
+                    audit_actor: str) -> AwsConnection:
     """Create or change a connection (the caller commits)."""
     columns = _clean(values)
     if _name_taken(columns["name"], connection.id if connection else None):

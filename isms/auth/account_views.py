@@ -6,6 +6,7 @@ from flask_login import current_user, login_user
 from isms.auth.forms import CodeForm, PasswordChangeForm, PasswordConfirmForm
 from isms.auth.guard import ALL_ROLES, allow
 from isms.auth.services import UserError, change_password
+from isms.auth.throttle import record_failure, seconds_locked, wait_message
 from isms.auth.totp import (
     count_unused_recovery_codes,
     disable_totp,
@@ -19,6 +20,7 @@ from isms.auth.views import bp
 from isms.db import db
 from isms.forms import form_status
 from isms.org import get_organisation
+from isms.security import client_ip
 
 # The secret being enrolled lives in the session until a code confirms it.
 ENROLLING = "isms_totp_enrolling"
@@ -42,6 +44,13 @@ def change_own_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        if wait := _locked(user):
+            return render_template("auth/password.html", form=form), 429, {
+                "Retry-After": str(wait)}
+        if not user.check_password(form.current.data):
+            _count_failure(user, "password change")
+            form.current.errors.append("The current password is not right.")
+            return render_template("auth/password.html", form=form), 422
         try:
             change_password(user, form.current.data, form.new.data)
         except UserError as error:
@@ -100,10 +109,26 @@ def totp_disable():
     if is_totp_required(user, get_organisation().require_totp):
         abort(403)
     form = PasswordConfirmForm()
+    if _locked(user):
+        return redirect(url_for("auth.account"))
     if form.validate_on_submit() and user.check_password(form.password.data):
-        disable_totp(user)
+        disable_totp(user, actor=str(user.id))
         db.session.commit()
         flash("The second factor is off.", "success")
     else:
+        _count_failure(user, "second factor removal")
         flash("The password is not right; the second factor stays on.", "error")
     return redirect(url_for("auth.account"))
+
+
+def _locked(user) -> int:
+    """Seconds the account stays locked (wrong passwords here count like at sign-in)."""
+    wait = seconds_locked(user.email, client_ip(), user)
+    if wait:
+        flash(wait_message(wait), "error")
+    return wait
+
+
+def _count_failure(user, reason: str) -> None:
+    record_failure(user.email, client_ip(), user, reason)
+    db.session.commit()

@@ -5,6 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from isms.actors import as_option, cli_actor
 from isms.auth.guard import local_today
 from isms.auth.models import Role, TokenScope
 from isms.auth.scope import ScopeError, expand_scope, set_scope
@@ -22,6 +23,7 @@ from isms.db import db, utcnow
 from isms.org import get_organisation
 
 user_cli = AppGroup("user", help="Manage users.")
+USER_ADMINS = (Role.ADMIN,)
 
 
 @user_cli.command("create")
@@ -33,15 +35,17 @@ user_cli = AppGroup("user", help="Manage users.")
 @click.option("--scope", default="all", show_default=True,
               help="Auditors: 'all', or clauses, themes and controls (A.9, A.12.4, ...).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_command(email, role, name, valid_from, valid_until, scope, password_stdin):
+@as_option
+def create_command(email, role, name, valid_from, valid_until, scope, password_stdin, as_email):
     """Create a user; auditors get a window (default: today to 30 days ahead)."""
+    actor = cli_actor(as_email, USER_ADMINS)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_user(
-            email, Role(role), password, name=name, actor="system:cli",
+            email, Role(role), password, name=name, actor=actor,
             valid_from=valid_from.date() if valid_from else None,
             valid_until=valid_until.date() if valid_until else None, today=local_today(),
         )
@@ -58,14 +62,16 @@ def create_command(email, role, name, valid_from, valid_until, scope, password_s
 @user_cli.command("reset-password")
 @click.argument("email")
 @click.option("--remove-totp", is_flag=True, help="Also turn the user's second factor off.")
-def reset_password_command(email, remove_totp):
+@as_option
+def reset_password_command(email, remove_totp, as_email):
     """Give a user a temporary password (printed once) and end their sessions."""
+    actor = cli_actor(as_email, USER_ADMINS)
     user = get_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the email {email}.")
-    temporary = reset_password(user, actor="system:cli")
+    temporary = reset_password(user, actor=actor)
     if remove_totp:
-        disable_totp(user, actor="system:cli")
+        disable_totp(user, actor=actor)
     db.session.commit()
     click.echo(f"Temporary password for {user.email}: {temporary}")
     click.echo("They must choose a new one when they sign in.")

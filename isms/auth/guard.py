@@ -114,11 +114,19 @@ def enforce():
     if request.endpoint is None:
         return None  # let routing answer 404 or 405 for a signed-in user
     if access is None or current_user.role not in access.roles:
-        abort(403)
+        abort(403, _role_reason(access))
     if (current_user.role is Role.AUDITOR and request.method not in SAFE_METHODS
             and not access.auditor_may_write):
-        abort(403)
+        abort(403, "Auditors read the tracker; this would change it.")
     return _detour()
+
+
+def _role_reason(access: Access | None) -> str:
+    if access is None or not access.roles:
+        return "This page is not open to anyone signed in."
+    roles = [r.value for r in Role if r in access.roles]
+    return (f"This is for the {' or the '.join(roles)}; you are signed in as "
+            f"{current_user.role.value}.")
 
 
 def _detour():

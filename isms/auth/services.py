@@ -5,7 +5,9 @@ import secrets
 from datetime import date, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from isms.audit import record_event
 from isms.auth.models import Role, User
@@ -47,7 +49,7 @@ def auditor_window(today: date, valid_from: date | None, valid_until: date | Non
 
 
 def create_user(
-    email: str, role: Role, password: str, *, actor: str | None = None, name: str = "",
+    email: str, role: Role, password: str, *, actor: str, name: str = "",
     valid_from: date | None = None, valid_until: date | None = None, today: date | None = None,
     is_demo: bool = False,
 ) -> User:
@@ -74,11 +76,12 @@ def create_user(
     return user
 
 
-def set_enabled(user: User, enabled: bool, *, actor: str | None = None) -> None:
+def set_enabled(user: User, enabled: bool, *, actor: str) -> None:
     """Enable or disable a login (the caller commits)."""
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled
+    user.session_stamp += 1  # every session ends, and re-enabling does not revive them
     record_event("user.enable" if enabled else "user.disable", "user", user.id,
                  before={"is_enabled": not enabled}, after={"is_enabled": enabled}, actor=actor)
 
@@ -96,7 +99,7 @@ def change_password(user: User, current: str, new: str) -> None:
     record_event("user.password_change", "user", user.id, actor=str(user.id))
 
 
-def reset_password(user: User, *, actor: str | None = None) -> str:
+def reset_password(user: User, *, actor: str) -> str:
     """Give the user a random temporary password to change at next sign-in; return it."""
     temporary = secrets.token_urlsafe(12)
     user.set_password(temporary)
@@ -104,6 +107,18 @@ def reset_password(user: User, *, actor: str | None = None) -> str:
     user.session_stamp += 1
     record_event("user.password_reset", "user", user.id, actor=actor)
     return temporary
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Check a password; for no user, check it against a dummy hash so both take as long."""
+    if user is not None:
+        return user.check_password(password)
+    method = current_app.config["ISMS_PASSWORD_HASH"]
+    dummies = current_app.extensions.setdefault("isms.dummy_hashes", {})
+    if method not in dummies:
+        dummies[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    check_password_hash(dummies[method], password)
+    return False
 
 
 def note_login(user: User) -> None:
@@ -144,14 +159,16 @@ def issue_calendar_token(user: User) -> str:
     """Create a new secret for the user's calendar feed (the old one stops working)."""
     token = secrets.token_urlsafe(32)
     user.calendar_token_hash = hashlib.sha256(token.encode()).hexdigest()
-    record_event("user.calendar_token", "user", user.id, after={"issued": True})
+    record_event("user.calendar_token", "user", user.id, after={"issued": True},
+                 actor=str(user.id))
     return token
 
 
 def revoke_calendar_token(user: User) -> None:
     """Make the user's calendar feed URL stop working."""
     user.calendar_token_hash = None
-    record_event("user.calendar_token", "user", user.id, after={"issued": False})
+    record_event("user.calendar_token", "user", user.id, after={"issued": False},
+                 actor=str(user.id))
 
 
 def user_for_calendar_token(token: str) -> User | None:

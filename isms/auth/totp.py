@@ -8,7 +8,7 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from isms.audit import record_event
 from isms.auth.models import RecoveryCode, Role, User
@@ -59,6 +59,15 @@ def accept_code(user: User, code: str) -> bool:
     step = matching_step(user.totp_secret, code) if user.has_totp else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
+    # Claim the step in the database: of two sign-ins sending the same code at once, the
+    # second finds the row already moved on and updates nothing.
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None),
+                                                   User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.refresh(user)
+        return False
     user.totp_last_step = step
     return True
 
@@ -75,7 +84,8 @@ def issue_recovery_codes(user: User) -> list[str]:
         raw = secrets.token_hex(8)
         codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
-    record_event("user.recovery_codes", "user", user.id, after={"issued": len(codes)})
+    record_event("user.recovery_codes", "user", user.id, after={"issued": len(codes)},
+                 actor=str(user.id))
     return codes
 
 
@@ -103,11 +113,12 @@ def enable_totp(user: User, secret: str, code: str) -> list[str] | None:
     if step is None:
         return None
     user.totp_secret, user.totp_last_step = secret, step
-    record_event("user.totp_enable", "user", user.id, after={"totp": True})
+    record_event("user.totp_enable", "user", user.id, after={"totp": True},
+                 actor=str(user.id))
     return issue_recovery_codes(user)
 
 
-def disable_totp(user: User, *, actor: str | None = None) -> None:
+def disable_totp(user: User, *, actor: str) -> None:
     """Turn the second factor off and drop the recovery codes."""
     if not user.has_totp:
         return

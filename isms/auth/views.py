@@ -26,6 +26,7 @@ from isms.auth.services import (
     list_users,
     normalise_email,
     note_login,
+    password_matches,
     reset_password,
     set_enabled,
 )
@@ -60,7 +61,8 @@ def login():
     wait = seconds_locked(email, ip, user)
     if wait:
         return _too_many(form, wait)
-    if user is None or not user.is_active or not user.check_password(form.password.data):
+    matches = password_matches(user, form.password.data)  # as slow for unknown emails
+    if user is None or not user.is_active or not matches:
         record_failure(email, ip, user, "password")
         db.session.commit()
         flash(GENERIC_LOGIN_ERROR, "error")
@@ -128,7 +130,10 @@ def _finish_login(user: User, next_url: str | None):
 @bp.route("/logout", methods=["POST"])
 @allow(ALL_ROLES, auditor_may_write=True)
 def logout():
-    """Sign out and forget the session."""
+    """Sign out and end the session on the server: a copied cookie no longer works."""
+    # The stamp in every session cookie of this user stops matching (other devices too).
+    current_user.session_stamp += 1
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -159,7 +164,7 @@ def new_user():
             user = create_user(
                 form.email.data, Role(form.role.data), form.password.data, name=form.name.data,
                 valid_from=form.valid_from.data, valid_until=form.valid_until.data,
-                today=local_today(),
+                today=local_today(), actor=str(current_user.id),
             )
             set_scope(user, scope)
         except ScopeError as error:
@@ -190,7 +195,7 @@ def toggle_user(user_id: int):
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("auth.users"))
-    set_enabled(user, request.form.get("enabled") == "1")
+    set_enabled(user, request.form.get("enabled") == "1", actor=str(current_user.id))
     db.session.commit()
     flash(f"{user.email} is now {'enabled' if user.is_enabled else 'disabled'}.", "success")
     return redirect(url_for("auth.users"))
@@ -207,9 +212,9 @@ def reset_user_password(user_id: int):
     form = ResetForm()
     if not form.validate_on_submit():
         abort(400)
-    temporary = reset_password(user)
+    temporary = reset_password(user, actor=str(current_user.id))
     if form.remove_totp.data:
-        disable_totp(user)
+        disable_totp(user, actor=str(current_user.id))
     db.session.commit()
     response = make_response(render_template("auth/temporary_password.html", user=user,
                                              temporary=temporary))

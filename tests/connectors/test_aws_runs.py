@@ -27,14 +27,15 @@ UNSIGNABLE = ("backup-plan", "guardduty-enabled", "securityhub-enabled")
 def _connection(app, owner_id, name, account_id, **extra) -> int:
     with app.app_context():
         connection = save_connection(ConnectionValues(name, account_id, REGION, owner_id,
-                                                      **extra))
+                                                      **extra), audit_actor="system:test")
         db.session.commit()
         return connection.id
 
 
 def _collect(app, connection_id):
     with app.app_context():
-        run = collect(db.session.get(AwsConnection, connection_id), _today(app))
+        run = collect(db.session.get(AwsConnection, connection_id), _today(app),
+                      actor="system:test")
         db.session.commit()
         return run.id, run.status
 

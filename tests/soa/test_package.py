@@ -93,10 +93,11 @@ def test_a_package_of_1000_versions_streams_with_flat_memory(tmp_path):
             "        item = create_item(title=f'Export {n}', kind=EvidenceKind.FILE,\n"
             "            owner_id=1, content=Content(stream=io.BytesIO(os.urandom(65536)),\n"
             "            file_name=f'e{n}.bin'), collected_on=date.today(), valid_until=None,\n"
-            "            today=date.today(), actor_id=1, refs=list(dict.fromkeys(refs)))\n"
+            "            today=date.today(), actor_id=1, refs=list(dict.fromkeys(refs)),\n"
+            "            audit_actor='system:test')\n"
             "        add_version(item, Content(stream=io.BytesIO(os.urandom(65536)),\n"
             "            file_name=f'e{n}b.bin'), collected_on=date.today(), valid_until=None,\n"
-            "            today=date.today(), actor_id=1)\n"
+            "            today=date.today(), actor_id=1, audit_actor='system:test')\n"
             "    db.session.commit()\n")
         done = subprocess.run([sys.executable, "-c", script], env=server.env,
                               capture_output=True, text=True, timeout=600)

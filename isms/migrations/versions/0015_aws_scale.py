@@ -1,7 +1,7 @@
 """AWS at scale: organizations, per-account results, run slices; the job queue on PostgreSQL
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-27 10:15:00
 
 On PostgreSQL the job queue (procrastinate) keeps its tables in a schema of its own,
@@ -13,7 +13,7 @@ from alembic import op
 import isms.db
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
