@@ -23,7 +23,7 @@ from controls.services import (
 )
 from controls.views import _form_data, _owner_choices
 from evidence.api import current_versions_for_control
-from isms.api import User, choices, db, get_edition, jsonable, local_today
+from isms.api import User, actor_of, choices, db, get_edition, jsonable, local_today
 
 
 class DecisionError(ValueError):
@@ -142,7 +142,7 @@ def decide(edition: str, control_id: str, changes: Mapping, user: User, *,
     from controls.api import apply_decision  # the service every writer of decisions shares
 
     return apply_decision(edition, control_id, form.values(may_assign), user,
-                          audit_actor=audit_actor)
+                          audit_actor=audit_actor or actor_of(user))
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def add_review(edition: str, control_id: str, user: User, *, reviewed_on: date, 
         review = record_review(row.state, user, reviewed_on=reviewed_on,
                                outcome=ReviewOutcome(outcome), notes=notes,
                                version_ids=evidence_version_ids, follow_ups=[],
-                               today=local_today(), audit_actor=audit_actor)
+                               today=local_today(), audit_actor=audit_actor or actor_of(user))
     except ReviewError as error:
         raise DecisionError({error.field or "notes": [str(error)]}) from error
     db.session.flush()

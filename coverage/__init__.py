@@ -13,4 +13,4 @@ def init_app(app) -> None:
     register_commands(app)
     register_digest_section(app, digest_sections)
     register_nav_item(app, "Frameworks", "coverage.index", ALL_ROLES, ["coverage."],
-                      position=45)
+                      position=45, group="Controls")

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from coverage.drops import CoverageDrop, coverage_drops
 from coverage.sheet import SheetRow, sheet_rows
-from coverage.sheet import write_sheet as _write_sheet
 from isms.api import get_framework, get_organisation
 
 
@@ -17,7 +16,9 @@ def framework_sheet_rows(code: str = "nis2", edition: str | None = None) -> Iter
 def write_framework_sheet(workbook, code: str = "nis2", edition: str | None = None) -> int:
     """Write one framework's sheet (and its source notes) into a write-only openpyxl workbook;
     return the number of requirement rows."""
-    return _write_sheet(workbook, code, edition)
+    from coverage.sheet_writer import write_sheet  # openpyxl loads only to write a sheet
+
+    return write_sheet(workbook, code, edition)
 
 
 def write_enabled_sheets(workbook, edition: str | None = None) -> list[str]:
@@ -26,7 +27,7 @@ def write_enabled_sheets(workbook, edition: str | None = None) -> list[str]:
     for code in get_organisation().soa_framework_codes:
         framework = get_framework(code)
         if framework is not None:
-            _write_sheet(workbook, code, edition)
+            write_framework_sheet(workbook, code, edition)
             written.append(framework.short_name)
     return written
 

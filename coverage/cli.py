@@ -5,11 +5,9 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from openpyxl import Workbook
 from sqlalchemy.exc import SQLAlchemyError
 
 from coverage.services import VERDICTS, compute_coverage, section_rows
-from coverage.sheet import write_sheet
 from isms.api import db, find_organisation, framework_codes, get_framework, get_organisation
 
 
@@ -78,6 +76,10 @@ def _write_workbook(code: str, out: Path) -> int:
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from error
     with handle:
+        from openpyxl import Workbook  # loads only when a workbook is written
+
+        from coverage.sheet_writer import write_sheet
+
         workbook = Workbook(write_only=True)
         rows = write_sheet(workbook, code)
         workbook.save(handle)

@@ -17,7 +17,7 @@ from evidence.services import (
     parse_control_refs,
 )
 from evidence.status import item_status
-from isms.api import Role, User, list_assignable_owners, local_today
+from isms.api import Role, User, actor_of, list_assignable_owners, local_today
 
 
 class NotAllowed(PermissionError):
@@ -127,7 +127,7 @@ def new_evidence(user: User, *, title: str, kind: str, controls: str, collected_
         content=Content(stream=stream, file_name=file_name, url=url, text=text),
         collected_on=collected_on, valid_until=valid_until, today=local_today(),
         actor_id=user.id, description=description, tags=tags, refs=refs,
-        audit_actor=audit_actor, report=report)
+        audit_actor=audit_actor or actor_of(user), report=report)
     return item.id
 
 
@@ -140,7 +140,7 @@ def new_version(user: User, item_id: int, *, collected_on: date, valid_until: da
     version = add_version(item, Content(stream=stream, file_name=file_name, url=url, text=text),
                           collected_on=collected_on, valid_until=valid_until,
                           today=local_today(), actor_id=user.id, comment=comment,
-                          audit_actor=audit_actor)
+                          audit_actor=audit_actor or actor_of(user))
     return version.number
 
 
@@ -151,4 +151,4 @@ def link_to_controls(user: User, item_id: int, controls: str, with_counterparts:
     refs = parse_control_refs(controls, with_counterparts)
     if not refs:
         raise EvidenceError("Give at least one control id.", "controls")
-    return link_controls(item, refs, audit_actor=audit_actor)
+    return link_controls(item, refs, audit_actor=audit_actor or actor_of(user))

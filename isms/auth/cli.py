@@ -86,7 +86,8 @@ token_cli = AppGroup("token", help="Personal access tokens for the API.")
 @click.option("--scope", required=True, type=click.Choice([s.value for s in TokenScope]))
 @click.option("--expires-days", type=int, default=DEFAULT_DAYS, show_default=True,
               help=f"Days until the token expires (at most {MAX_DAYS}).")
-def create_token_command(email, name, scope, expires_days):
+@as_option
+def create_token_command(email, name, scope, expires_days, as_email):
     """Create a token for a user and print its secret, once."""
     user = get_user_by_email(email)
     if user is None:
@@ -94,7 +95,8 @@ def create_token_command(email, name, scope, expires_days):
     if not user.is_enabled:
         raise click.ClickException(f"{user.email} is disabled.")
     try:
-        token = create_token(user, name, scope, expires_days, actor="system:cli")
+        token = create_token(user, name, scope, expires_days,
+                             actor=cli_actor(as_email, USER_ADMINS))
     except TokenError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -122,13 +124,15 @@ def list_tokens_command(email):
 @token_cli.command("revoke")
 @click.argument("email")
 @click.option("--name", required=True, help="The token's name.")
-def revoke_token_command(email, name):
+@as_option
+def revoke_token_command(email, name, as_email):
     """Revoke a user's live tokens of this name."""
     user = get_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the email {email}.")
+    actor = cli_actor(as_email, USER_ADMINS)
     revoked = [t for t in list_tokens(user.id)
-               if t.name == name and revoke_token(t, actor="system:cli")]
+               if t.name == name and revoke_token(t, actor=actor)]
     if not revoked:
         raise click.ClickException(f"{user.email} has no live token named '{name}'.")
     db.session.commit()

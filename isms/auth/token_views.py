@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from isms.audit import actor_of
 from isms.auth.forms import TokenForm
 from isms.auth.guard import ALL_ROLES, allow
 from isms.auth.models import ApiToken
@@ -20,7 +21,8 @@ def tokens():
     if form.validate_on_submit():
         try:
             token = create_token(current_user._get_current_object(), form.name.data,
-                                 form.scope.data, form.days.data)
+                                 form.scope.data, form.days.data,
+                                 actor=actor_of(current_user))
         except TokenError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(str(error))
@@ -39,7 +41,7 @@ def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    if revoke_token(token):
+    if revoke_token(token, actor=actor_of(current_user)):
         db.session.commit()
         flash(f"Token “{token.name}” revoked; it no longer works.", "success")
     return redirect(url_for("auth.tokens"))

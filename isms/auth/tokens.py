@@ -51,7 +51,7 @@ def token_actor(token: ApiToken) -> str:
 
 
 def create_token(user: User, name: str, scope: str, days: int | None = None, *,
-                 actor: str | None = None, now: datetime | None = None) -> NewToken:
+                 actor: str, now: datetime | None = None) -> NewToken:
     """Create a token for a user (the caller commits); the secret is returned only here."""
     now = now or utcnow()
     name = (name or "").strip()
@@ -85,7 +85,7 @@ def list_tokens(user_id: int) -> list[ApiToken]:
                                    .order_by(ApiToken.id.desc())))
 
 
-def revoke_token(token: ApiToken, *, actor: str | None = None) -> bool:
+def revoke_token(token: ApiToken, *, actor: str) -> bool:
     """Revoke a token (the caller commits); return False if it was revoked already."""
     if token.revoked_at is not None:
         return False

@@ -248,6 +248,8 @@ def test_huge_ids_and_pages_answer_404_on_every_route(app, client, login_as):
 
     checked = 0
     for rule, ints in _get_rules_with_numbers(app):
+        if rule.rule.startswith("/api/"):
+            continue  # a session cookie is not a token there (401); tests/restapi walks them
         args = {a: SAMPLE_ARGS.get(a, "x") for a in rule.arguments}
         path = rule.rule
         for name in rule.arguments:
@@ -259,7 +261,8 @@ def test_huge_ids_and_pages_answer_404_on_every_route(app, client, login_as):
     assert checked > 10
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods and not rule.arguments and not rule.rule.endswith(
-                (".csv", ".xlsx", ".ics", ".zip", ".svg")) and rule.endpoint != "static":
+                (".csv", ".xlsx", ".ics", ".zip", ".svg")) and rule.endpoint != "static" and (
+                not rule.rule.startswith("/api/")):
             status = client.get(f"{rule.rule}?page={HUGE}").status_code
             assert status != 500, rule.rule
             assert client.get(f"{rule.rule}?page=99999999999999999999").status_code in (
