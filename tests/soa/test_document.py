@@ -223,7 +223,8 @@ def test_the_cli_and_the_web_package_write_the_same_files_and_one_event_each(
     assert len(actors) == 2 and f"cli:{getpass.getuser()}" in actors
 
 
-@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed")
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
+                    reason="LibreOffice or poppler-utils is not installed")
 def test_the_printed_workbook_is_readable_on_a4(demo, client, tmp_path):
     _sign_in(client, "lead@cloudar.example", "isms-demo-lead")
     (tmp_path / "soa.xlsx").write_bytes(client.get("/soa/export.xlsx").data)
