@@ -237,7 +237,7 @@ def test_lead_first_run_to_an_issued_soa(browser, fresh):
     expect(page.get_by_text("Walked through the policy with the CTO.")).to_be_visible()
 
     # The SoA cannot be issued while controls are undecided or unjustified: the page says so.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="SoA").click()
+    open_menu_link(page, "Controls", "Statement of Applicability")
     expect(page.get_by_role("heading", name="Not ready to issue")).to_be_visible()
     expect(page.locator("#readiness a[href='/controls/A.5.1.1/edit']")).to_be_visible()
     # The rest of the decisions, and the justifications the first import lacked.
@@ -304,7 +304,7 @@ def test_owner_sees_their_work_answers_a_request_and_cannot_edit_others(browser,
     requests.get_by_role("link", name=re.compile("A.12.4.1")).click()
     card = page.locator("section.card", has_text="The CloudTrail configuration")
     card.get_by_label("Comment").fill("The trail and its bucket policy are in the wiki.")
-    card.get_by_label("Other evidence item numbers").fill("1")
+    card.locator("input[name=evidence]").first.check()  # picked by title, never by number
     card.get_by_role("button", name="Send the answer").click()
     card = page.locator("section.card", has_text="The CloudTrail configuration")
     expect(card.locator(".badge").last).to_have_text("answered")
