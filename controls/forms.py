@@ -19,7 +19,7 @@ from controls.models import (
     Responsibility,
     ReviewCadence,
 )
-from isms.api import choice_values, choices, strip_text
+from isms.api import choice_values, choices, label, strip_text
 
 TEXT_LIMIT = 4000
 
@@ -35,7 +35,7 @@ RESPONSIBILITY_LABELS = {
     Responsibility.SHARED: "Shared between the company and AWS",
 }
 STATUS_LABELS = {s: s.value.replace("_", " ").capitalize() for s in ImplementationStatus}
-CADENCE_LABELS = {c: c.value.replace("_", "-").capitalize() for c in ReviewCadence}
+CADENCE_LABELS = {c: label(c) for c in ReviewCadence}
 
 
 class CheckboxesField(SelectMultipleField):

@@ -70,6 +70,7 @@ from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.history import (
     HistoryEntry,
     describe_events,
+    label,
     register_field_labels,
     register_object_link,
 )
@@ -149,6 +150,7 @@ __all__ = [
     "is_formula_like",
     "issue_calendar_token",
     "jsonable",
+    "label",
     "list_assignable_owners",
     "list_events",
     "list_events_since",

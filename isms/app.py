@@ -55,6 +55,7 @@ def _register_features(app: Flask) -> None:
 
 def _template_helpers(app: Flask) -> None:
     from isms.auth.models import Role
+    from isms.history import label
     from isms.nav import (
         home_url,
         is_current,
@@ -83,10 +84,4 @@ def _template_helpers(app: Flask) -> None:
                 "nav_items_for": nav_items_for, "is_current": is_current,
                 "nav_for": nav_for, "is_current_entry": is_current_entry}
 
-    @app.template_filter("label")
-    def _label(value) -> str:
-        """Turn a stored value such as `half_yearly` into `Half-yearly` for people."""
-        text = str(getattr(value, "value", value) or "")
-        if text == "aws":
-            return "AWS"
-        return text.replace("half_yearly", "half-yearly").replace("_", " ").capitalize()
+    app.add_template_filter(label, "label")  # the same words the audit history uses
