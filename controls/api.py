@@ -35,10 +35,8 @@ from controls.models import (
 from controls.reviews import add_months
 from controls.services import (
     ControlRow,
-    get_control_row,
     list_control_rows,
     risk_refs_text,
-    snapshot,
     update_control,
 )
 from isms.api import User, db, record_event
@@ -62,9 +60,7 @@ __all__ = [
     "apply_decision",
     "create_decisions",
     "decide",
-    "decision_fields",
     "get_control",
-    "get_decision",
     "has_decisions",
     "list_controls",
     "list_decisions",
@@ -120,22 +116,10 @@ def list_decisions(edition: str) -> list[Decision]:
     return [_decision(row) for row in list_control_rows(edition)]
 
 
-def get_decision(edition: str, control_id: str) -> Decision | None:
-    """One control's decision, or None when the edition has no such control."""
-    row = get_control_row(edition, control_id)
-    return _decision(row) if row else None
-
-
 def has_decisions(edition: str) -> bool:
     """Whether any control state of the edition exists."""
     return db.session.scalar(
         select(ControlState.id).filter_by(edition=edition).limit(1)) is not None
-
-
-def decision_fields(edition: str, control_id: str) -> dict:
-    """The audited fields of one control as stored (enums, ids, comma-joined reasons)."""
-    state = _state(edition, control_id)
-    return snapshot(state) if state else {}
 
 
 def apply_decision(edition: str, control_id: str, values: dict, actor: User | None,
