@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from controls.badges import BADGES
 from controls.forms import ControlForm
 from controls.inherited import (
     checks_for,
@@ -52,6 +53,8 @@ from isms.api import (
 from management.api import summary as management_summary
 
 bp = Blueprint("controls", __name__, template_folder="templates")
+for _name, _badge in BADGES.items():
+    bp.add_app_template_global(_badge, _name)
 PAGE_SIZES = (25, 50, 100, 200)
 EVIDENCE_SHOWN = 20
 REVIEWS_SHOWN = 10
