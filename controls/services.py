@@ -196,8 +196,10 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
     return sorted(rows, key=lambda row: row.item.position)
 
 
-def _load_states(edition: str, filters: ControlFilters, editable: bool) -> list:
-    """The edition's states passing the filters on their own columns, with their owners."""
+def _load_states(edition: str, filters: ControlFilters, editable: bool,
+                 control_id: str | None = None) -> list:
+    """The edition's states passing the filters on their own columns, with their owners
+    (only `control_id`'s when given)."""
     if editable:
         return list(db.session.scalars(_state_filter(
             select(ControlState).where(ControlState.edition == edition)
@@ -206,6 +208,8 @@ def _load_states(edition: str, filters: ControlFilters, editable: bool) -> list:
     query = _state_filter(
         select(table, User.name, User.email).outerjoin(User, User.id == table.c.owner_id)
         .where(table.c.edition == edition), filters)
+    if control_id is not None:
+        query = query.where(table.c.control_id == control_id)
     width = len(STATE_COLUMNS)
     owner_at = STATE_COLUMNS.index("owner_id")
     return [StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
@@ -217,16 +221,24 @@ def _review_matches(status: ReviewStatus, wanted: str) -> bool:
     return status.is_due if wanted == "due" else status.status == wanted
 
 
-def get_control_row(edition: str, control_id: str) -> ControlRow | None:
-    """Return one control with its state, or None if the catalog has no such id."""
+def get_control_row(edition: str, control_id: str, *,
+                    editable: bool = True) -> ControlRow | None:
+    """Return one control with its state, or None if the catalog has no such id.
+
+    The state is the model object, ready to change; `editable=False` reads a `StateView`
+    for a page that only shows it."""
     item = get_edition(edition).get(control_id)
     if item is None:
         return None
-    state = db.session.scalars(
-        select(ControlState)
-        .where(ControlState.edition == edition, ControlState.control_id == control_id)
-        .options(joinedload(ControlState.owner))
-    ).one_or_none()
+    if editable:
+        state = db.session.scalars(
+            select(ControlState)
+            .where(ControlState.edition == edition, ControlState.control_id == control_id)
+            .options(joinedload(ControlState.owner))
+        ).one_or_none()
+    else:
+        states = _load_states(edition, ControlFilters(), False, control_id)
+        state = states[0] if states else None
     if state is None:
         return None
     last = last_reviews(edition, control_id).get(control_id)

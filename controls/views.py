@@ -106,10 +106,10 @@ def index():
 def detail(control_id: str):
     """Show one control: catalog data, the decision, its counterparts and its history."""
     org = get_organisation()
-    edition, row = org.edition, get_control_row(org.edition, control_id)
+    edition, row = org.edition, get_control_row(org.edition, control_id, editable=False)
     if row is None:  # a decision of the edition used before the transition, kept read-only
         edition = "2013" if org.edition == "2022" else "2022"
-        row = get_control_row(edition, control_id) or abort(404)
+        row = get_control_row(edition, control_id, editable=False) or abort(404)
     if not may_see(control_id):
         abort(404)  # out of an auditor's scope: as if it did not exist
     archived = edition != org.edition
