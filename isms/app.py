@@ -62,6 +62,7 @@ def _template_helpers(app: Flask) -> None:
         is_current_entry,
         nav_for,
         nav_items_for,
+        nav_url,
         register_nav_item,
     )
     from isms.org import find_organisation
@@ -82,6 +83,6 @@ def _template_helpers(app: Flask) -> None:
     def _globals():
         return {"Role": Role, "organisation": find_organisation, "home_url": home_url,
                 "nav_items_for": nav_items_for, "is_current": is_current,
-                "nav_for": nav_for, "is_current_entry": is_current_entry}
+                "nav_for": nav_for, "is_current_entry": is_current_entry, "nav_url": nav_url}
 
     app.add_template_filter(label, "label")  # the same words the audit history uses
