@@ -27,6 +27,8 @@ MANAGEMENT = "123456789012"  # moto's account for plain credentials
 ROLE_NAME = "OrganizationAccountAccessRole"
 SESSION_NAME = "isms-evidence-collector"
 REGION = "us-east-1"
+# moto accepts any credentials; the setup uses these throwaway ones, never the caller's chain.
+SETUP_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 READ_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]})
 
@@ -61,8 +63,8 @@ def _session(endpoint: str, account_id: str):
     import boto3
 
     if account_id == MANAGEMENT:
-        return boto3.Session(region_name=REGION)
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION)
+        return boto3.Session(region_name=REGION, **SETUP_CREDENTIALS)
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, **SETUP_CREDENTIALS)
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}",
                             RoleSessionName="bench-setup")["Credentials"]
     return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
@@ -74,7 +76,8 @@ def build_organization(endpoint: str, members: int = 3) -> list[str]:
     """Create the organization with `members` member accounts; return every account id."""
     import boto3
 
-    org = boto3.client("organizations", endpoint_url=endpoint, region_name=REGION)
+    org = boto3.client("organizations", endpoint_url=endpoint, region_name=REGION,
+                       **SETUP_CREDENTIALS)
     org.create_organization(FeatureSet="ALL")
     accounts = [MANAGEMENT] + [
         org.create_account(AccountName=f"bench-{n:02d}", Email=f"bench{n}@example.com")[
