@@ -373,6 +373,9 @@ def run_aws(bench: Bench, requests: int, env: dict, endpoint: str, management: s
                  role_name, str(threads)]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     bare_env = env | {"PYTHONPATH": root}
+    # The jobs run on the in-process queue, the SQLite default, on PostgreSQL too (there the
+    # default queue would wait for `isms worker` processes; benchmarks/aws_scale.py runs those).
+    env = env | {"ISMS_QUEUE": "threads"}
     walls, peaks, report = {"app": [], "bare": []}, [], {}
     for index in range(requests + 1):  # the first of each is the warm-up
         wall, peak, out = _timed_process(app_args, env)
