@@ -65,7 +65,7 @@ from isms.catalog.models import CatalogControl
 from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
-from isms.exports import is_formula_like, safe_text
+from isms.exports import is_formula_like, safe_text, xlsx_workbook
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.history import (
     HistoryEntry,
@@ -190,4 +190,5 @@ __all__ = [
     "utcnow",
     "verify_chain",
     "visible_control_ids",
+    "xlsx_workbook",
 ]
