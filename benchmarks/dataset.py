@@ -9,6 +9,7 @@ points at its newest version, and the audit events are hashed and chained with t
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -36,9 +37,12 @@ def isms_cli(env: dict, *args: str) -> None:
 
 
 def api_token(env: dict) -> str:
-    """Create a read token for the lead with `isms token create`; return its secret."""
+    """Create a read token for the lead with `isms token create`; return its secret.
+
+    Each call names its token apart, so a kept dataset (profile_page.py --db-dir) is reused."""
     isms = os.path.join(os.path.dirname(sys.executable), "isms")
-    done = subprocess.run([isms, "token", "create", LEAD_EMAIL, "--name", "benchmark",
+    name = f"benchmark-{secrets.token_hex(4)}"
+    done = subprocess.run([isms, "token", "create", LEAD_EMAIL, "--name", name,
                            "--scope", "read", "--expires-days", "30"], env=env, check=True,
                           capture_output=True, text=True)
     return done.stdout.strip().splitlines()[-1]

@@ -18,7 +18,7 @@ from controls.services import (
     ControlRow,
     can_edit,
     get_control_row,
-    list_control_rows,
+    page_of_control_rows,
     snapshot,
 )
 from controls.views import _form_data, _owner_choices
@@ -90,13 +90,14 @@ def _record(row: ControlRow, groups: dict[str, str]) -> ControlRecord:
         state.notes, state.updated_at, decision_etag(state))
 
 
-def list_controls(edition: str, args: Mapping, visible=None) -> list[ControlRecord]:
-    """Return the controls the list's filters select (same names as the page), catalog order."""
-    catalog = get_edition(edition)
-    groups = dict(catalog.groups)
+def list_controls(edition: str, args: Mapping, page: int, per_page: int, visible=None
+                  ) -> tuple[list[ControlRecord], int]:
+    """Return one page of the controls the list's filters select (same names as the page),
+    in catalog order, and how many there are; only the page's records are built."""
+    groups = dict(get_edition(edition).groups)
     filters = ControlFilters.from_args(args, list(groups))
-    return [_record(row, groups) for row in list_control_rows(edition, filters)
-            if visible is None or row.item.control_id in visible]
+    rows, total = page_of_control_rows(edition, filters, page, per_page, visible)
+    return [_record(row, groups) for row in rows], total
 
 
 def get_control(edition: str, control_id: str) -> ControlRecord | None:

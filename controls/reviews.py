@@ -77,12 +77,16 @@ def review_status(state: ControlState, last_reviewed_on: date | None,
     return ReviewStatus(next_due, last_reviewed_on, status)
 
 
-def last_reviews(edition: str, control_id: str | None = None) -> dict[str, date]:
-    """Return each control's latest review date (or only one control's), in one query."""
+def last_reviews(edition: str, control_id: str | None = None, *,
+                 control_ids=None) -> dict[str, date]:
+    """Return each control's latest review date (or only one control's, or only those of
+    `control_ids`), in one query."""
     query = select(Review.control_id, func.max(Review.reviewed_on)).where(
         Review.edition == edition)
     if control_id is not None:  # the detail page: not every control's reviews
         query = query.where(Review.control_id == control_id)
+    if control_ids is not None:  # one page of a list
+        query = query.where(Review.control_id.in_(list(control_ids)))
     return dict(db.session.execute(query.group_by(Review.control_id)).all())
 
 

@@ -173,27 +173,66 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
     rows = []
     for state in states:
         item = catalog.get(state.control_id)
+        if not _catalog_matches(item, filters, needle):
+            continue
         row = ControlRow(item, state, evidence.get(state.control_id, "none"),
                          review_status(state, last_reviewed.get(state.control_id), today),
                          tuple(risks[state.control_id]))
-        if filters.group and item.group_id != filters.group:
-            continue
-        if filters.source and (item.source or ANNEX_A) != filters.source:
-            continue
-        if needle and needle not in f"{item.control_id} {item.title}".lower():
-            continue
-        if filters.evidence and row.evidence != filters.evidence:
-            continue
-        if filters.evidence == "none" and not row.lacks_evidence:
-            continue
-        if filters.review and not _review_matches(row.review, filters.review):
-            continue
-        if filters.risk == "unlinked" and not row.lacks_linked_risk:
-            continue
-        if filters.risk == "linked" and not row.risks:
-            continue
-        rows.append(row)
+        if _computed_matches(row, filters):
+            rows.append(row)
     return sorted(rows, key=lambda row: row.item.position)
+
+
+def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_page: int,
+                         visible=None) -> tuple[list[ControlRow], int]:
+    """Return one page of `list_control_rows` (only `visible` control ids when given) and
+    how many rows all pages hold.
+
+    Filters on computed values (evidence, review, risks) need every control's value, so they
+    read the whole list. Otherwise the page is cut from the states first and only its controls'
+    evidence and review status are read; its rows' `risks` are then left empty."""
+    if filters.evidence or filters.review or filters.risk:
+        rows = [row for row in list_control_rows(edition, filters)
+                if visible is None or row.item.control_id in visible]
+        return rows[(page - 1) * per_page: page * per_page], len(rows)
+    catalog = get_edition(edition)
+    needle = filters.q.lower()
+    matching = []
+    for state in _load_states(edition, filters, False):
+        item = catalog.get(state.control_id)
+        if (visible is None or state.control_id in visible) and _catalog_matches(
+                item, filters, needle):
+            matching.append((item, state))
+    matching.sort(key=lambda pair: pair[0].position)
+    chosen = matching[(page - 1) * per_page: page * per_page]
+    ids = [item.control_id for item, _state in chosen]
+    evidence = status_by_control(edition, ids)
+    last_reviewed, today = last_reviews(edition, control_ids=ids), local_today()
+    return [ControlRow(item, state, evidence[item.control_id],
+                       review_status(state, last_reviewed.get(item.control_id), today))
+            for item, state in chosen], len(matching)
+
+
+def _catalog_matches(item: CatalogItem, filters: ControlFilters, needle: str) -> bool:
+    """The filters on the catalog's columns (group, source, words of the id or title)."""
+    if filters.group and item.group_id != filters.group:
+        return False
+    if filters.source and (item.source or ANNEX_A) != filters.source:
+        return False
+    return not needle or needle in f"{item.control_id} {item.title}".lower()
+
+
+def _computed_matches(row: ControlRow, filters: ControlFilters) -> bool:
+    """The filters on computed values: evidence status, review status, linked risks."""
+    if filters.evidence and row.evidence != filters.evidence:
+        return False
+    if filters.evidence == "none" and not row.lacks_evidence:
+        return False
+    if filters.review and not _review_matches(row.review, filters.review):
+        return False
+    if filters.risk == "unlinked" and not row.lacks_linked_risk:
+        return False
+    return not (filters.risk == "linked" and not row.risks)
 
 
 def _load_states(edition: str, filters: ControlFilters, editable: bool,

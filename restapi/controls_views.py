@@ -51,9 +51,8 @@ def _etag_headers(control) -> dict:
 @bp.response(200, ControlSchema(many=True), headers=PAGING_HEADERS)
 def list_(page, per_page, **filters):
     """List controls, filtered as on the control list, in catalog order."""
-    rows = list_controls(edition(), filters, visible())
-    return ([asdict(r) for r in page_slice(rows, page, per_page)], 200,
-            paging_headers(len(rows), page, per_page))
+    records, total = list_controls(edition(), filters, page, per_page, visible())
+    return records, 200, paging_headers(total, page, per_page)
 
 
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}

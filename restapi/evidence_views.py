@@ -72,7 +72,7 @@ def _detail(item_id: int) -> dict:
 def list_(page, per_page, **filters):
     """List live evidence, newest first, filtered as on the evidence list."""
     records, total = list_evidence(filters, page, per_page, visible())
-    return [asdict(r) for r in records], 200, paging_headers(total, page, per_page)
+    return records, 200, paging_headers(total, page, per_page)
 
 
 @bp.route("", methods=["POST"], endpoint="create")
