@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from controls.api_records import (
     ControlRecord,
+    ControlSummary,
     DecisionError,
     NotAllowed,
     ReviewRecord,
@@ -44,6 +45,7 @@ from isms.api import User, db, get_edition, record_event
 __all__ = [
     "Applicability",
     "ControlRecord",
+    "ControlSummary",
     "Decision",
     "DecisionCore",
     "DecisionError",

@@ -43,7 +43,9 @@ class Stale(RuntimeError):
 
 
 @dataclass(frozen=True)
-class ControlRecord:
+class ControlSummary:
+    """A control as lists show it: its decision and status, without a validator."""
+
     edition: str
     control_id: str
     title: str
@@ -66,6 +68,12 @@ class ControlRecord:
     risk_refs: str
     notes: str
     updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ControlRecord(ControlSummary):
+    """One control as read before a change: with the ETag that guards the change."""
+
     etag: str
 
 
@@ -75,9 +83,10 @@ def decision_etag(state: ControlState) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def _record(row: ControlRow, groups: dict[str, str]) -> ControlRecord:
+def _summary_fields(row: ControlRow, groups: dict[str, str]) -> tuple:
+    """The values of a `ControlSummary`, in its fields' order."""
     state, item = row.state, row.item
-    return ControlRecord(
+    return (
         state.edition, item.control_id, item.title, item.group_id,
         groups.get(item.group_id, ""),
         state.applicability.value if state.applicability else None,
@@ -87,17 +96,21 @@ def _record(row: ControlRow, groups: dict[str, str]) -> ControlRecord:
         state.owner.display_name if state.owner else None, state.review_cadence.value,
         state.first_review_on, row.review.next_due if row.review else None,
         row.review.status if row.review else "none", row.evidence, state.risk_refs,
-        state.notes, state.updated_at, decision_etag(state))
+        state.notes, state.updated_at)
+
+
+def _record(row: ControlRow, groups: dict[str, str]) -> ControlRecord:
+    return ControlRecord(*_summary_fields(row, groups), decision_etag(row.state))
 
 
 def list_controls(edition: str, args: Mapping, page: int, per_page: int, visible=None
-                  ) -> tuple[list[ControlRecord], int]:
+                  ) -> tuple[list[ControlSummary], int]:
     """Return one page of the controls the list's filters select (same names as the page),
     in catalog order, and how many there are; only the page's records are built."""
     groups = dict(get_edition(edition).groups)
     filters = ControlFilters.from_args(args, list(groups))
     rows, total = page_of_control_rows(edition, filters, page, per_page, visible)
-    return [_record(row, groups) for row in rows], total
+    return [ControlSummary(*_summary_fields(row, groups)) for row in rows], total
 
 
 def get_control(edition: str, control_id: str) -> ControlRecord | None:

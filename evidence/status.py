@@ -2,9 +2,10 @@
 
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Date, case, func, literal, null, select, type_coerce
+from sqlalchemy import Date, String, bindparam, case, func, literal, null, select, type_coerce
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.api import CatalogControl, db, local_today
@@ -47,10 +48,16 @@ def status_filter(status: str, today: date | None = None):
     horizon = today + timedelta(days=warning_days())
     valid_until = EvidenceVersion.valid_until
     if status == EvidenceStatus.CURRENT:
-        return valid_until.is_(None) | (valid_until > horizon)
+        return _is_current(horizon)
     if status == EvidenceStatus.EXPIRING:
         return valid_until.between(today, horizon)
     return valid_until < today
+
+
+def _is_current(horizon):
+    """The version is valid beyond the warning window (or has no end)."""
+    valid_until = EvidenceVersion.valid_until
+    return valid_until.is_(None) | (valid_until > horizon)
 
 
 def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatus]:
@@ -65,11 +72,31 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
     if ids == []:
         return {}
     today = local_today()
-    # The catalog's rows for the edition drive the query: one row per control, whatever
-    # the amount of evidence, and a statement that compiles once.
-    wanted = select(CatalogControl.control_id).where(CatalogControl.edition == edition)
+    params = {"edition": edition, "horizon": today + timedelta(days=warning_days())}
     if ids is not None:
-        wanted = wanted.where(CatalogControl.control_id.in_(ids))
+        params["ids"] = ids
+    found = {}
+    for control_id, is_current, valid_until in db.session.execute(
+            _status_statement(ids is not None), params):
+        if is_current:
+            found[control_id] = EvidenceStatus.CURRENT
+        elif valid_until is not None:
+            found[control_id] = version_status(valid_until, today)
+    if ids is None:
+        return found
+    return {cid: found.get(cid, EvidenceStatus.NONE) for cid in ids}
+
+
+@cache
+def _status_statement(by_ids: bool):
+    """The statement of `status_by_control`, built once: edition, horizon and ids are bound.
+
+    The catalog's rows for the edition drive it: one row per control, whatever the amount
+    of evidence."""
+    edition = bindparam("edition", type_=String)
+    wanted = select(CatalogControl.control_id).where(CatalogControl.edition == edition)
+    if by_ids:
+        wanted = wanted.where(CatalogControl.control_id.in_(bindparam("ids", expanding=True)))
     wanted = wanted.subquery("wanted")
 
     def live(*columns):
@@ -80,16 +107,8 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
                        EvidenceLink.control_id == wanted.c.control_id,
                        EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
 
-    has_current = live(literal(1)).where(status_filter(EvidenceStatus.CURRENT, today)).exists()
+    has_current = live(literal(1)).where(
+        _is_current(bindparam("horizon", type_=EvidenceVersion.valid_until.type))).exists()
     latest = type_coerce(case((has_current, null()), else_=live(
         func.max(EvidenceVersion.valid_until)).scalar_subquery()), Date)
-    found = {}
-    for control_id, is_current, valid_until in db.session.execute(
-            select(wanted.c.control_id, has_current, latest)):
-        if is_current:
-            found[control_id] = EvidenceStatus.CURRENT
-        elif valid_until is not None:
-            found[control_id] = version_status(valid_until, today)
-    if ids is None:
-        return found
-    return {cid: found.get(cid, EvidenceStatus.NONE) for cid in ids}
+    return select(wanted.c.control_id, has_current, latest)

@@ -13,8 +13,14 @@ from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
 from isms.auth.models import Role, TokenScope, User
 from isms.auth.throttle import record_token_failure, seconds_address_locked
-from isms.auth.tokens import count_use, find_live_token, token_actor
-from isms.db import db
+from isms.auth.tokens import (
+    TokenLeases,
+    claim_uses,
+    find_live_token,
+    lease_size,
+    token_actor,
+)
+from isms.db import db, utcnow
 from isms.org import local_now
 from isms.security import client_ip
 
@@ -44,6 +50,22 @@ def bearer_secret() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+def _count_request(token) -> None:
+    """Count the request against the token's rate, from this worker's claimed uses when it
+    has some left; else claim more (and note the last use) and commit at once, so the count
+    holds even if the request fails."""
+    now = utcnow()
+    leases = current_app.extensions.setdefault("isms_token_leases", TokenLeases())
+    if leases.spend(token.id, now):
+        return
+    limit = current_app.config["ISMS_API_RATE_LIMIT"]
+    granted, wait, started = claim_uses(token, limit, lease_size(limit), now)
+    db.session.commit()
+    if wait:
+        raise _too_many(wait, "This token sent too many requests; wait and try again.")
+    leases.keep(token.id, started, granted - 1)
+
+
 def enforce_token(access) -> None:
     """Sign the request in with its bearer token, or raise the error that refuses it."""
     ip = client_ip()
@@ -63,10 +85,7 @@ def enforce_token(access) -> None:
         raise _unauthorized("Your auditor access window is closed.")
     g.isms_api_token = TokenInfo(token.id, token.name, token.scope.value, user.id)
     g.isms_actor = token_actor(token)
-    wait = count_use(token, current_app.config["ISMS_API_RATE_LIMIT"])
-    db.session.commit()  # last used and the rate window count even if the request fails
-    if wait:
-        raise _too_many(wait, "This token sent too many requests; wait and try again.")
+    _count_request(token)
     g._login_user = user  # Flask-Login's current user for this request only; no session
     if user.role not in access.roles:
         raise Forbidden("Your role does not allow this.")

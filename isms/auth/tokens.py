@@ -7,6 +7,7 @@ search that space, and a slow password hash would only slow every API request do
 import hashlib
 import math
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 365
 NAME_LENGTH = 40
 RATE_WINDOW = timedelta(minutes=1)
+LEASE_SHARE = 50  # a worker claims a fiftieth of a token's rate limit at a time
 
 
 class TokenError(ValueError):
@@ -110,10 +112,13 @@ def find_live_token(secret: str, now: datetime | None = None) -> ApiToken | None
     return token
 
 
-def count_use(token: ApiToken, limit: int, now: datetime | None = None) -> int:
-    """Record a use (last used, rate window); return the seconds to wait, 0 when allowed.
+def claim_uses(token: ApiToken, limit: int, slots: int, now: datetime | None = None
+               ) -> tuple[int, int, datetime]:
+    """Claim up to `slots` uses of the token's current rate window (the caller commits).
 
-    One UPDATE ... RETURNING, so every worker counts the same requests and none is lost.
+    Return how many were granted (0 when the window is full), the seconds to wait when none
+    was, and the window's start. One UPDATE ... RETURNING, so every worker counts against
+    the same row and no window ever grants more than `limit` uses in all.
     """
     now = now or utcnow()
     fresh = (ApiToken.window_start.is_(None)) | (ApiToken.window_start <= now - RATE_WINDOW)
@@ -122,9 +127,48 @@ def count_use(token: ApiToken, limit: int, now: datetime | None = None) -> int:
         .values(last_used_at=now,
                 window_start=case((fresh, literal(now, UTCDateTime())),
                                   else_=ApiToken.window_start),
-                window_count=case((fresh, 1), else_=ApiToken.window_count + 1))
+                window_count=case((fresh, slots), else_=ApiToken.window_count + slots))
         .returning(ApiToken.window_count, ApiToken.window_start)
         .execution_options(synchronize_session=False)).one()
-    if count <= limit:
-        return 0
-    return max(1, math.ceil((started + RATE_WINDOW - now).total_seconds()))
+    granted = max(0, min(slots, limit - (count - slots)))
+    if granted:
+        return granted, 0, started
+    return 0, max(1, math.ceil((started + RATE_WINDOW - now).total_seconds())), started
+
+
+def lease_size(limit: int) -> int:
+    """How many uses a worker claims at once: a fiftieth of the limit (one for small limits).
+
+    A worker may hold up to that many minus one unused when a window ends, so a token spread
+    over several workers can be refused that many requests per worker before its limit; it
+    never gets more than the limit."""
+    return max(1, limit // LEASE_SHARE)
+
+
+class TokenLeases:
+    """The uses a worker process has claimed from its tokens' rate windows and not spent.
+
+    A request spends one of them without writing to the database; only claiming writes (the
+    rate window's count and the token's last use), so a busy token is written once every
+    `lease_size` requests per worker, and at least once per rate window."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._left: dict[int, tuple[datetime, int]] = {}  # token id -> (window start, uses)
+
+    def spend(self, token_id: int, now: datetime) -> bool:
+        """Spend one claimed use of the token's window; False when none is left."""
+        with self._lock:
+            started, left = self._left.get(token_id, (None, 0))
+            if not left or started + RATE_WINDOW <= now:
+                return False
+            self._left[token_id] = (started, left - 1)
+            return True
+
+    def keep(self, token_id: int, started: datetime, uses: int) -> None:
+        """Keep uses claimed from the window that started at `started`."""
+        with self._lock:
+            if uses > 0:
+                self._left[token_id] = (started, uses)
+            else:
+                self._left.pop(token_id, None)

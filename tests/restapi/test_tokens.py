@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from isms.audit import AuditEvent
 from isms.auth.models import ApiToken, Role
-from isms.auth.tokens import hash_secret
+from isms.auth.tokens import TokenLeases, claim_uses, hash_secret, lease_size
 from isms.db import db, utcnow
 
 
@@ -19,11 +19,62 @@ def test_a_token_is_stored_only_as_its_hash(app, make_token):
         assert token.secret.startswith(stored.prefix)
 
 
-def test_every_use_updates_last_used(app, make_token, api):
+def test_a_use_updates_last_used(app, make_token, api):
     token = make_token(Role.LEAD)
     assert api.get(token, "/api/v1/controls").status_code == 200
     with app.app_context():
         assert db.session.scalars(select(ApiToken)).one().last_used_at is not None
+
+
+def test_a_worker_writes_the_rate_count_once_per_claim_of_uses(app, make_token, api):
+    app.config["ISMS_API_RATE_LIMIT"] = 200  # claims of 200 // 50 = 4 uses
+    token = make_token(Role.LEAD)
+    updates = []
+
+    def count(_conn, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            updates.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            codes = [api.get(token, "/api/v1/controls?per_page=1").status_code
+                     for _ in range(9)]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        stored = db.session.scalars(select(ApiToken)).one()
+    assert codes == [200] * 9
+    assert len(updates) == 3  # uses 1, 5 and 9 claim; the others spend what was claimed
+    assert stored.window_count == 12 and stored.last_used_at is not None
+
+
+def test_workers_sharing_a_token_never_get_more_than_its_limit(app, make_token):
+    make_token(Role.LEAD)
+    limit, now = 100, utcnow()
+    workers = [TokenLeases() for _ in range(3)]
+    allowed = refused = 0
+    with app.app_context():
+        row = db.session.scalars(select(ApiToken)).one()
+        for turn in range(150):
+            leases = workers[turn % 3]
+            if leases.spend(row.id, now):
+                allowed += 1
+                continue
+            granted, wait, started = claim_uses(row, limit, lease_size(limit), now)
+            db.session.commit()
+            if wait:
+                refused += 1
+                assert 1 <= wait <= 60
+                continue
+            allowed += 1
+            leases.keep(row.id, started, granted - 1)
+        assert allowed <= limit
+        # each worker may hold at most lease_size - 1 claimed uses it has not spent
+        assert allowed >= limit - 3 * (lease_size(limit) - 1) and refused == 150 - allowed
+        # a new window starts afresh, and claimed uses of the old one are not spent in it
+        later = now + timedelta(minutes=1)
+        assert not any(w.spend(row.id, later) for w in workers)
+        assert claim_uses(row, limit, lease_size(limit), later)[:2] == (2, 0)
 
 
 def test_no_token_is_401_with_a_problem_document(api):
