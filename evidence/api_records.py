@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from evidence.models import EvidenceItem, EvidenceKind
-from evidence.queries import EvidenceFilters, get_item, links_by_item, list_items
+from evidence.queries import (
+    URI_LIST,
+    EvidenceFilters,
+    get_item,
+    links_by_item,
+    list_item_rows,
+)
 from evidence.services import (
     Content,
     EvidenceError,
@@ -16,7 +22,7 @@ from evidence.services import (
     link_controls,
     parse_control_refs,
 )
-from evidence.status import item_status
+from evidence.status import EvidenceStatus, item_status, version_status
 from isms.api import Role, User, actor_of, list_assignable_owners, local_today
 
 
@@ -61,7 +67,7 @@ class EvidenceRecord:
 def _version(version) -> VersionRecord | None:
     if version is None:
         return None
-    url = version.text_content if version.media_type == "text/uri-list" else None
+    url = version.text_content if version.media_type == URI_LIST else None
     return VersionRecord(version.number, version.sha256, version.size, version.file_name,
                          version.media_type, url, version.collected_on, version.valid_until,
                          version.uploaded_at, version.purged_at is not None)
@@ -77,9 +83,23 @@ def _record(item, controls, today, with_versions=False) -> EvidenceRecord:
 
 def list_evidence(args: Mapping, page: int, per_page: int, visible=None):
     """Return (records of one page of live evidence, total) with the list page's filters."""
-    result = list_items(EvidenceFilters.from_args(args), page, per_page, visible)
-    links, today = links_by_item([i.id for i in result.items]), local_today()
-    return [_record(item, links.get(item.id, []), today) for item in result.items], result.total
+    rows, total = list_item_rows(EvidenceFilters.from_args(args), page, per_page, visible)
+    links, today = links_by_item([row[0] for row in rows]), local_today()
+    return [_listed(row, links.get(row[0], []), today) for row in rows], total
+
+
+def _listed(row, controls, today) -> EvidenceRecord:
+    """The record of a live item from its `list_item_rows` row."""
+    (item_id, title, kind, owner_id, description, tags, created_at, owner_name, owner_email,
+     number, sha256, size, file_name, media_type, url, collected_on, valid_until, uploaded_at,
+     purged_at) = row
+    status = EvidenceStatus.NONE if purged_at is not None else version_status(valid_until,
+                                                                               today)
+    latest = VersionRecord(number, sha256, size, file_name, media_type, url, collected_on,
+                           valid_until, uploaded_at, purged_at is not None)
+    return EvidenceRecord(item_id, title, kind.value, status.value, owner_id,
+                          owner_name or owner_email, tuple(t for t in tags.split(",") if t),
+                          description, tuple(controls), latest, created_at)
 
 
 def get_evidence(item_id: int, visible=None) -> EvidenceRecord | None:

@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.status import EvidenceStatus, status_filter, version_status
 from isms.api import User, db, local_today, pick_arg
+
+URI_LIST = "text/uri-list"  # the media type of a link; its version keeps the address as text
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,43 @@ class EvidenceFilters:
 
 def list_items(filters: EvidenceFilters, page: int, per_page: int, visible=None):
     """Return one page of live evidence, newest first, with owners and latest versions."""
-    query = (
+    query = _live_items(
         select(EvidenceItem)
         .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
-        .where(EvidenceItem.deleted_at.is_(None))
         .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
-        .order_by(EvidenceItem.id.desc())
-    )
+        .order_by(EvidenceItem.id.desc()), filters, visible)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def list_item_rows(filters: EvidenceFilters, page: int, per_page: int, visible=None):
+    """Return one page of `list_items` as column rows, and how many items all pages hold.
+
+    A row holds the item's id, title, kind, owner id, description, tags and creation time,
+    its owner's name and email, and its latest version's number, SHA-256, size, file name,
+    media type, address (a link's text, else None), collected on, valid until, upload and
+    purge times."""
+    joined = (select(func.count()).select_from(EvidenceItem)
+              .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id))
+    total = db.session.scalar(_live_items(joined, filters, visible))
+    version = EvidenceVersion
+    rows = db.session.execute(_live_items(
+        select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.kind, EvidenceItem.owner_id,
+               EvidenceItem.description, EvidenceItem.tags, EvidenceItem.created_at,
+               User.name, User.email, version.number, version.sha256, version.size,
+               version.file_name, version.media_type,
+               case((version.media_type == URI_LIST, version.text_content), else_=None),
+               version.collected_on, version.valid_until, version.uploaded_at,
+               version.purged_at)
+        .join(version, version.id == EvidenceItem.latest_version_id)
+        .outerjoin(User, User.id == EvidenceItem.owner_id)
+        .order_by(EvidenceItem.id.desc()).limit(per_page).offset((page - 1) * per_page),
+        filters, visible)).all()
+    return rows, total
+
+
+def _live_items(query, filters: EvidenceFilters, visible=None):
+    """Keep live items passing the filters (the query joins their latest versions)."""
+    query = query.where(EvidenceItem.deleted_at.is_(None))
     if filters.control:
         query = query.where(EvidenceItem.id.in_(
             select(EvidenceLink.item_id).where(EvidenceLink.control_id == filters.control)))
@@ -60,7 +92,7 @@ def list_items(filters: EvidenceFilters, page: int, per_page: int, visible=None)
         needle = f"%{filters.q.lower()}%"
         query = query.where(func.lower(EvidenceItem.title).like(needle)
                             | func.lower(EvidenceItem.tags).like(needle))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return query
 
 
 def links_by_item(item_ids) -> dict[int, list[str]]:

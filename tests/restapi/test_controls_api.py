@@ -127,3 +127,31 @@ def test_page_links_ignore_query_arguments_that_pose_as_path_parts(make_token, a
     assert response.status_code == 200
     assert "/controls/A.9.1.1/reviews" in response.headers["Link"]
     assert "javascript" not in response.headers["Link"]
+
+
+def test_every_page_reads_each_control_as_its_detail_does(app, make_token, api):
+    token = make_token(Role.LEAD)
+    assert api.patch(token, "/api/v1/controls/A.9.1.2", json={
+        **DECISION, "review_cadence": "yearly", "first_review_on": "2001-02-03"}
+    ).status_code == 200
+    assert api.post(token, "/api/v1/evidence", content_type="multipart/form-data", data={
+        "title": "Access policy", "kind": "statement", "text": "Reviewed.",
+        "controls": "A.9.1.1"}).status_code == 201
+    whole = api.get(token, "/api/v1/controls?per_page=200").json
+    pages = [api.get(token, f"/api/v1/controls?per_page=25&page={n}") for n in range(1, 6)]
+    assert [c for page in pages for c in page.json] == whole
+    assert {p.headers["X-Total-Count"] for p in pages} == {str(len(whole))}
+    for control in whole:
+        assert control == api.get(token, f"/api/v1/controls/{control['control_id']}").json
+    by_id = {c["control_id"]: c for c in whole}
+    assert by_id["A.9.1.1"]["evidence_status"] == "current"
+    assert by_id["A.9.1.2"]["review_status"] == "overdue"
+    # filters on computed values read every control, and page the same way
+    for query, keep in (("evidence=current", lambda c: c["evidence_status"] == "current"),
+                        ("review=overdue", lambda c: c["review_status"] == "overdue")):
+        assert api.get(token, f"/api/v1/controls?per_page=200&{query}").json == [
+            c for c in whole if keep(c)]
+    auditor = make_token(Role.AUDITOR, scope="A.9", name="auditor")
+    seen = api.get(auditor, "/api/v1/controls?per_page=5&page=2")
+    assert seen.json == [c for c in whole if c["group_id"] == "A.9"][5:10]
+    assert seen.headers["X-Total-Count"] == "14"
