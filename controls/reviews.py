@@ -3,9 +3,10 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from controls.models import (
@@ -81,13 +82,22 @@ def last_reviews(edition: str, control_id: str | None = None, *,
                  control_ids=None) -> dict[str, date]:
     """Return each control's latest review date (or only one control's, or only those of
     `control_ids`), in one query."""
-    query = select(Review.control_id, func.max(Review.reviewed_on)).where(
-        Review.edition == edition)
+    params = {"edition": edition}
     if control_id is not None:  # the detail page: not every control's reviews
-        query = query.where(Review.control_id == control_id)
-    if control_ids is not None:  # one page of a list
-        query = query.where(Review.control_id.in_(list(control_ids)))
-    return dict(db.session.execute(query.group_by(Review.control_id)).all())
+        params["ids"] = [control_id]
+    elif control_ids is not None:  # one page of a list
+        params["ids"] = list(control_ids)
+    return dict(db.session.execute(_last_reviews_statement("ids" in params), params).all())
+
+
+@cache
+def _last_reviews_statement(some: bool):
+    """The statement of `last_reviews`, built once (edition and ids are bound)."""
+    query = select(Review.control_id, func.max(Review.reviewed_on)).where(
+        Review.edition == bindparam("edition", type_=String))
+    if some:
+        query = query.where(Review.control_id.in_(bindparam("ids", expanding=True)))
+    return query.group_by(Review.control_id)
 
 
 def review_statuses(edition: str, states, today: date) -> dict[str, ReviewStatus]:

@@ -47,7 +47,8 @@ def _etag_headers(control) -> dict:
 
 @bp.route("", methods=["GET"], endpoint="list")
 @token_allow(ALL_ROLES)
-@bp.arguments(ControlFilterArgs, location="query", as_kwargs=True)
+# An instance: webargs would build (and deep-copy the fields of) a class on every request.
+@bp.arguments(ControlFilterArgs(), location="query", as_kwargs=True)
 @bp.response(200, ControlSchema(many=True), headers=PAGING_HEADERS)
 def list_(page, per_page, **filters):
     """List controls, filtered as on the control list, in catalog order."""

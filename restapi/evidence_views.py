@@ -67,7 +67,8 @@ def _detail(item_id: int) -> dict:
 
 @bp.route("", methods=["GET"], endpoint="list")
 @token_allow(ALL_ROLES)
-@bp.arguments(EvidenceFilterArgs, location="query", as_kwargs=True)
+# An instance, as on the control list: not a schema built on every request.
+@bp.arguments(EvidenceFilterArgs(), location="query", as_kwargs=True)
 @bp.response(200, EvidenceSchema(many=True), headers=PAGING_HEADERS)
 def list_(page, per_page, **filters):
     """List live evidence, newest first, filtered as on the evidence list."""

@@ -3,9 +3,10 @@
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, bindparam, delete, func, select
 
 from isms.audit import record_event
 from isms.auth.models import LoginFailure, User
@@ -34,11 +35,17 @@ def _limits(email: str, ip: str, user: User | None, now: datetime) -> list[Limit
 
 
 def _count(limit: Limit) -> tuple[int, datetime | None]:
-    column = getattr(LoginFailure, limit.column)
-    return db.session.execute(
-        select(func.count(), func.max(LoginFailure.at))
-        .where(column == limit.value, LoginFailure.at > limit.since)
-    ).one()
+    return db.session.execute(_count_statement(limit.column),
+                              {"value": limit.value, "since": limit.since}).one()
+
+
+@cache
+def _count_statement(column: str):
+    """How many failures of one account or address since a time, and the last one's time:
+    built once per column (value and time are bound)."""
+    return select(func.count(), func.max(LoginFailure.at)).where(
+        getattr(LoginFailure, column) == bindparam("value", type_=String),
+        LoginFailure.at > bindparam("since", type_=LoginFailure.at.type))
 
 
 def seconds_locked(email: str, ip: str, user: User | None, now: datetime | None = None) -> int:
