@@ -189,8 +189,9 @@ def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_p
     how many rows all pages hold.
 
     Filters on computed values (evidence, review, risks) need every control's value, so they
-    read the whole list. Otherwise the page is cut from the states first and only its controls'
-    evidence and review status are read; its rows' `risks` are then left empty."""
+    read the whole list. Otherwise the page is cut from the ids of the states that pass the
+    other filters, and only its controls' states, evidence and review status are read; its
+    rows' `risks` are then left empty."""
     if filters.evidence or filters.review or filters.risk:
         rows = [row for row in list_control_rows(edition, filters)
                 if visible is None or row.item.control_id in visible]
@@ -198,19 +199,21 @@ def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_p
     catalog = get_edition(edition)
     needle = filters.q.lower()
     matching = []
-    for state in _load_states(edition, filters, False):
-        item = catalog.get(state.control_id)
-        if (visible is None or state.control_id in visible) and _catalog_matches(
-                item, filters, needle):
-            matching.append((item, state))
-    matching.sort(key=lambda pair: pair[0].position)
-    chosen = matching[(page - 1) * per_page: page * per_page]
-    ids = [item.control_id for item, _state in chosen]
+    for control_id in db.session.scalars(_state_filter(
+            select(ControlState.control_id).where(ControlState.edition == edition), filters)):
+        item = catalog.get(control_id)
+        if (visible is None or control_id in visible) and _catalog_matches(item, filters,
+                                                                           needle):
+            matching.append(item)
+    matching.sort(key=lambda item: item.position)
+    ids = [item.control_id for item in matching[(page - 1) * per_page: page * per_page]]
+    states = {s.control_id: s for s in _load_states(edition, ControlFilters(), False,
+                                                    control_ids=ids)}
     evidence = status_by_control(edition, ids)
     last_reviewed, today = last_reviews(edition, control_ids=ids), local_today()
-    return [ControlRow(item, state, evidence[item.control_id],
-                       review_status(state, last_reviewed.get(item.control_id), today))
-            for item, state in chosen], len(matching)
+    return [ControlRow(catalog.get(cid), states[cid], evidence[cid],
+                       review_status(states[cid], last_reviewed.get(cid), today))
+            for cid in ids if cid in states], len(matching)
 
 
 def _catalog_matches(item: CatalogItem, filters: ControlFilters, needle: str) -> bool:
@@ -236,9 +239,9 @@ def _computed_matches(row: ControlRow, filters: ControlFilters) -> bool:
 
 
 def _load_states(edition: str, filters: ControlFilters, editable: bool,
-                 control_id: str | None = None) -> list:
+                 control_id: str | None = None, control_ids=None) -> list:
     """The edition's states passing the filters on their own columns, with their owners
-    (only `control_id`'s when given)."""
+    (only `control_id`'s, or those of `control_ids`, when given)."""
     if editable:
         return list(db.session.scalars(_state_filter(
             select(ControlState).where(ControlState.edition == edition)
@@ -249,6 +252,8 @@ def _load_states(edition: str, filters: ControlFilters, editable: bool,
         .where(table.c.edition == edition), filters)
     if control_id is not None:
         query = query.where(table.c.control_id == control_id)
+    if control_ids is not None:
+        query = query.where(table.c.control_id.in_(list(control_ids)))
     width = len(STATE_COLUMNS)
     owner_at = STATE_COLUMNS.index("owner_id")
     return [StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
