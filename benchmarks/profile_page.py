@@ -4,7 +4,8 @@
 
 Builds (or reuses, with --db-dir) the same dataset as run.py, signs in as the lead through the
 test client (or, for a PATH under /api/, sends a read token of the lead's, as a script would),
-and prints cProfile's top functions by cumulative time for PATH.
+and prints cProfile's top functions by cumulative time for PATH. Each request pushes its own
+app context, as under gunicorn, so nothing cached in `g` or the session outlives a request.
 """
 
 import argparse
@@ -16,6 +17,8 @@ import secrets
 import sys
 import tempfile
 import time
+
+from flask import Flask
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -52,45 +55,60 @@ def main() -> int:
     with app_context(env) as app:
         app.config["ISMS_API_RATE_LIMIT"] = 1_000_000
         grow_evidence(args.scale)
-        client = app.test_client()
-        if not api:
-            page = client.get("/login").get_data(as_text=True)
-            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-            client.post("/login", data={"csrf_token": token, "email": LEAD_EMAIL,
-                                        "password": LEAD_PASSWORD})
-        client.get(args.path, headers=headers)  # warm the templates
-        if args.sql:
-            from sqlalchemy import event
+        from isms.db import db
 
-            from isms.db import db
-
-            started = []
-
-            def start(*_):
-                started.append(time.perf_counter())
-
-            def show(_conn, _cursor, statement, *_):
-                took = (time.perf_counter() - started.pop()) * 1000
-                print(f"SQL {took:6.2f} ms", " ".join(statement.split())[:150])
-
-            event.listen(db.engine, "before_cursor_execute", start)
-            event.listen(db.engine, "after_cursor_execute", show)
-            client.get(args.path, headers=headers)
-            event.remove(db.engine, "before_cursor_execute", start)
-            event.remove(db.engine, "after_cursor_execute", show)
-        profiler = cProfile.Profile()
-        started = time.perf_counter()
-        profiler.enable()
-        for _ in range(args.repeat):
-            response = client.get(args.path, headers=headers)
-            response.get_data()
-        profiler.disable()
-        print(f"{args.path}: {response.status_code}, "
-              f"{(time.perf_counter() - started) / args.repeat * 1000:.1f} ms per request")
+        engine = db.engine
+        db.session.commit()
+        # Each request then pushes its own app context, as under gunicorn: nothing in `g`
+        # or in the session's identity map is carried over from one request to the next.
+        isolated = Flask("isolated").app_context()
+        isolated.push()
+        try:
+            response, took, profiler = _profile(app, args, api, headers, engine)
+        finally:
+            isolated.pop()
+        print(f"{args.path}: {response.status_code}, {took * 1000:.1f} ms per request")
     if args.dump:
         profiler.dump_stats(args.dump)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     return 0
+
+
+def _profile(app, args, api: bool, headers: dict, engine):
+    """Sign in (pages) or not (API), warm up, show the statements if asked, then profile
+    `args.repeat` requests; return the last response, the time per request and the profile."""
+    client = app.test_client()
+    if not api:
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        client.post("/login", data={"csrf_token": token, "email": LEAD_EMAIL,
+                                    "password": LEAD_PASSWORD})
+    client.get(args.path, headers=headers)  # warm the templates
+    if args.sql:
+        from sqlalchemy import event
+
+        started = []
+
+        def start(*_):
+            started.append(time.perf_counter())
+
+        def show(_conn, _cursor, statement, *_):
+            took = (time.perf_counter() - started.pop()) * 1000
+            print(f"SQL {took:6.2f} ms", " ".join(statement.split())[:150])
+
+        event.listen(engine, "before_cursor_execute", start)
+        event.listen(engine, "after_cursor_execute", show)
+        client.get(args.path, headers=headers)
+        event.remove(engine, "before_cursor_execute", start)
+        event.remove(engine, "after_cursor_execute", show)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(args.repeat):
+        response = client.get(args.path, headers=headers)
+        response.get_data()
+    profiler.disable()
+    return response, (time.perf_counter() - started) / args.repeat, profiler
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, literal, select, update
+from sqlalchemy.orm import joinedload
 
 from isms.audit import record_event
 from isms.auth.models import ApiToken, TokenScope, User
@@ -102,11 +103,13 @@ def find_live_token(secret: str, now: datetime | None = None) -> ApiToken | None
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 100:
         return None
     now = now or utcnow()
-    token = db.session.scalars(select(ApiToken).where(
+    # The user comes in the same statement and stays referenced by the token, so the
+    # guard's later look-up of the user is answered from the session.
+    token = db.session.scalars(select(ApiToken).options(joinedload(ApiToken.user)).where(
         ApiToken.secret_hash == hash_secret(secret))).one_or_none()
     if token is None or not token.is_live(now):
         return None
-    user = db.session.get(User, token.user_id)
+    user = token.user
     if user is None or not user.is_enabled or user.must_change_password:
         return None
     return token
