@@ -22,12 +22,15 @@ class RecordSchema(ma.Schema):
 
     Each field still formats its own value; what is skipped is marshmallow's generic way of
     reading it (`Field.serialize`, `get_value`, the accessor), which cost as much as the
-    formatting. A mapping, or a record that lacks a field, is dumped the usual way."""
+    formatting, and the call for values a field would return unchanged (None, and a plain
+    str for a String, a plain int for an Integer, a bool for a Boolean). A mapping, or a
+    record that lacks a field, is dumped the usual way."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plan = tuple(
-            (field.data_key or name, field.attribute or name, field._serialize)
+            (field.data_key or name, field.attribute or name, _serializer(field),
+             _unchanged(field))
             for name, field in self.dump_fields.items())
         self._direct = all(field._CHECK_ATTRIBUTE and "." not in (field.attribute or name)
                            for name, field in self.dump_fields.items())
@@ -38,10 +41,38 @@ class RecordSchema(ma.Schema):
         if obj is None or isinstance(obj, Mapping) or not self._direct:
             return super()._serialize(obj)
         try:
-            return {key: serialize(getattr(obj, attr), attr, obj)
-                    for key, attr, serialize in self._plan}
+            return {key: value if (value := getattr(obj, attr)).__class__ in unchanged
+                    else serialize(value, attr, obj)
+                    for key, attr, serialize, unchanged in self._plan}
         except AttributeError:
             return super()._serialize(obj)
+
+
+def _unchanged(field) -> frozenset:
+    """The classes of values the field returns as they are (exact classes: no subclasses)."""
+    kind = type(field)
+    if kind is fields.String:
+        return frozenset({str, type(None)})
+    if kind is fields.Integer and not field.as_string:
+        return frozenset({int, type(None)})
+    if kind is fields.Boolean:
+        return frozenset({bool, type(None)})
+    return frozenset()
+
+
+def _serializer(field):
+    """The field's own formatting; for a list of strings, plain strings pass unchanged."""
+    if type(field) is fields.List and type(field.inner) is fields.String:
+        inner = field.inner._serialize
+
+        def texts(value, attr, obj):
+            if value is None:
+                return None
+            return [each if each.__class__ is str else inner(each, attr, obj)
+                    for each in value]
+
+        return texts
+    return field._serialize
 
 
 class Strict(ma.Schema):

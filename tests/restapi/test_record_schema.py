@@ -2,15 +2,22 @@
 
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from controls.api import ControlRecord, ControlSummary, ReviewRecord
 from evidence.api_records import EvidenceRecord, VersionRecord
+from evidence.status import EvidenceStatus
 from restapi.schemas import (
     ControlSchema,
     EvidenceDetailSchema,
     EvidenceSchema,
     ReviewSchema,
 )
+
+
+class Tag(StrEnum):
+    LEGAL = "legal"
+
 
 DECIDED = dict(
     edition="2022", control_id="5.15", title="Access control", group_id="5",
@@ -23,6 +30,9 @@ DECIDED = dict(
 UNDECIDED = {**DECIDED, "applicability": None, "reasons": (), "implementation_status": None,
              "owner_id": None, "owner_name": None, "first_review_on": None,
              "next_review_on": None, "updated_at": None, "evidence_status": "none"}
+# Values of other classes than the plain ones, formatted by their field as marshmallow does.
+ODD = {**DECIDED, "evidence_status": EvidenceStatus.EXPIRING, "reasons": [b"risk", Tag.LEGAL],
+       "owner_id": True, "title": 5.15}
 FILE = VersionRecord(2, "ab" * 32, 1234, "report.pdf", "application/pdf", None,
                      date(2026, 1, 2), None, datetime(2026, 1, 2, 9, 0, tzinfo=UTC), False)
 LINK = VersionRecord(1, "cd" * 32, 0, None, "text/uri-list", "https://example.com/a",
@@ -37,13 +47,16 @@ def evidence(latest, versions=()):
 
 def test_control_records_dump_as_their_dicts_do():
     records = [ControlSummary(**DECIDED), ControlSummary(**UNDECIDED),
-               ControlRecord(**DECIDED, etag="0" * 32)]
+               ControlRecord(**DECIDED, etag="0" * 32), ControlSummary(**ODD)]
     dumped = ControlSchema(many=True).dump(records)
     assert dumped == ControlSchema(many=True).dump([asdict(r) for r in records])
     assert list(dumped[0]) == list(ControlSchema().fields)
     assert dumped[0]["reasons"] == ["risk", "legal"] and "etag" not in dumped[2]
     assert dumped[0]["updated_at"] == "2026-05-04T03:02:01.000012+00:00"
     assert dumped[1]["first_review_on"] is None
+    assert dumped[3]["evidence_status"] == "expiring" and type(dumped[3]["evidence_status"]) is str
+    assert dumped[3]["reasons"] == ["risk", "legal"] and dumped[3]["owner_id"] == 1
+    assert dumped[3]["title"] == "5.15"
 
 
 def test_evidence_records_dump_as_their_dicts_do():
