@@ -215,12 +215,15 @@ def compute_coverage(framework: Framework, edition: str, visible=None) -> Covera
                 items[ref] = (standings.control if ref[0] == "control"
                               else standings.clause)(ref[1])
         mapped_ids[iso_id] = MappedId(iso_id, tuple(items[ref] for ref in refs))
-    leaves = {}
+    leaves, by_ids = {}, {}  # many leaves map to the same ids: their verdict is worked out once
     for requirement in plan.leaves:
         rid = requirement.requirement_id
         if visible is None or all(c in visible for c in plan.controls[rid]):
-            mapped = tuple(mapped_ids[i] for i in requirement.iso_ids)
-            leaves[rid] = LeafCoverage(requirement, leaf_verdict(mapped), mapped)
+            found = by_ids.get(requirement.iso_ids)
+            if found is None:
+                mapped = tuple(mapped_ids[i] for i in requirement.iso_ids)
+                found = by_ids[requirement.iso_ids] = (leaf_verdict(mapped), mapped)
+            leaves[rid] = LeafCoverage(requirement, *found)
     return Coverage(framework, edition, leaves, _roll_up(plan, leaves, visible is None))
 
 

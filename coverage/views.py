@@ -26,7 +26,7 @@ from coverage.records import (
     object_id,
     record_evidence,
     record_for_update,
-    records_by_requirement,
+    record_statuses,
     unlink_evidence,
     update_record,
 )
@@ -108,13 +108,14 @@ def verdict_badge(verdict: str) -> Markup:
 def requirement_links(code: str) -> dict[str, str]:
     """The address of each requirement's page: the route's prefix built once a request, each
     id quoted as the route quotes it once a process (the catalog does not change)."""
-    segments = current_app.extensions.setdefault("coverage.segments", {})
-    if code not in segments:
+    framework, cache = _framework(code), current_app.extensions.setdefault("coverage.ids", {})
+    built, segments = cache.get(code, (None, {}))
+    if built is not framework:  # first use, or the catalog was loaded again
         to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
-        segments[code] = {r.requirement_id: to_url(r.requirement_id)
-                          for r in _framework(code).requirements}
+        segments = {r.requirement_id: to_url(r.requirement_id) for r in framework.requirements}
+        cache[code] = (framework, segments)
     prefix = url_for("coverage.requirement", code=code, requirement_id="~")[:-1]
-    return {rid: prefix + segment for rid, segment in segments[code].items()}
+    return {rid: prefix + segment for rid, segment in segments.items()}
 
 
 class TreeRow(NamedTuple):
@@ -125,13 +126,13 @@ class TreeRow(NamedTuple):
     label: str
     title: str
     heading: str | None  # under a verdict filter, where an untitled requirement sits
-    verdict: str  # a leaf's; "" for a parent
+    badge: Markup | str  # a leaf's verdict; "" for a parent
     record_status: str  # an unmapped leaf's record, as people read it
     summary: str  # a parent's leaves by verdict
     maps_to: str
 
 
-def tree_table(coverage, verdict: str, records: dict, links: dict) -> dict[str, list[TreeRow]]:
+def tree_table(coverage, verdict: str, statuses: dict, links: dict) -> dict[str, list[TreeRow]]:
     """Each section's rows (see `tree_rows`), the values worked out once here, not per row
     in the template."""
     grouped = {}
@@ -141,12 +142,11 @@ def tree_table(coverage, verdict: str, records: dict, links: dict) -> dict[str, 
             req = node.requirement
             record_status = ""
             if leaf is not None and leaf.verdict == "unmapped":
-                record = records.get(req.requirement_id)
-                record_status = label(record.status if record else "not_started")
+                record_status = label(statuses.get(req.requirement_id, "not_started"))
             table.append(TreeRow(
                 req.level, links[req.requirement_id], req.label, req.title,
                 heading_of(req) if verdict and not req.title else None,
-                leaf.verdict if leaf else "", record_status,
+                BADGES[leaf.verdict] if leaf else "", record_status,
                 "" if leaf else counts_text(node.counts),
                 ", ".join(req.iso_ids) if leaf else ""))
     return grouped
@@ -178,7 +178,7 @@ def framework(code: str):
     return render_template(
         "coverage/framework.html", coverage=coverage, framework=coverage.framework,
         sections=section_rows(coverage), verdict=verdict, links=links,
-        tree=tree_table(coverage, verdict, records_by_requirement(code), links))
+        tree=tree_table(coverage, verdict, record_statuses(code), links))
 
 
 @bp.route("/frameworks/<code>/<requirement_id>")
