@@ -230,12 +230,14 @@ def compute_coverage(framework: Framework, edition: str, visible=None) -> Covera
 def _roll_up(plan: _Plan, leaves: dict, every_leaf: bool) -> dict:
     """Count each node's visible leaves by verdict; nodes without one are left out."""
     verdicts = {rid: leaf.verdict for rid, leaf in leaves.items()}
+    # A leaf counts itself once: the leaves of one verdict share one count (read, never changed)
+    alone = {verdict: Counter({verdict: 1}) for verdict in VERDICTS}
     nodes = {}
     for requirement, below in plan.below:
         rid = requirement.requirement_id
-        if rid in verdicts:  # a leaf: its own verdict, once
+        if rid in verdicts:
             verdict = verdicts[rid]
-            nodes[rid] = NodeCoverage(requirement, Counter({verdict: 1}), verdict)
+            nodes[rid] = NodeCoverage(requirement, alone[verdict], verdict)
             continue
         found = Counter(map(verdicts.__getitem__, below) if every_leaf
                         else [verdicts[r] for r in below if r in verdicts])
