@@ -130,7 +130,7 @@ def _read_slice(piece: AwsRunSlice) -> None:
     except AccountError as error:
         results[ACCOUNT_ERROR] = {"reason": str(error)}
     else:
-        here = Probe(whole.session, [piece.region], whole.endpoint_url)
+        here = whole.in_regions([piece.region])
         deadline = time.monotonic() + current_app.config["ISMS_JOB_TIME_LIMIT"]
         for check in checks_for(piece.is_primary):
             if time.monotonic() > deadline:
