@@ -35,6 +35,15 @@ def isms_cli(env: dict, *args: str) -> None:
     subprocess.run([isms, *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def api_token(env: dict) -> str:
+    """Create a read token for the lead with `isms token create`; return its secret."""
+    isms = os.path.join(os.path.dirname(sys.executable), "isms")
+    done = subprocess.run([isms, "token", "create", LEAD_EMAIL, "--name", "benchmark",
+                           "--scope", "read", "--expires-days", "30"], env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def create_base(env: dict, audit_events: int) -> None:
     """Initialise the demo and grow the audit chain to `audit_events` events."""
     isms_cli(env, "init", "--edition", EDITION, "--name", "Cloudar")
@@ -202,3 +211,61 @@ def add_audit_events(total: int) -> None:
 def lead_password_hash() -> str:
     """Return the stored hash of the lead's password (the login baseline verifies it)."""
     return db.session.scalar(select(User.password_hash).where(User.email == LEAD_EMAIL))
+
+
+IMPORT_ROWS = 200
+IMPORT_HEADER = ["Control", "Control title", "Applicable", "Reason for selection",
+                 "Justification", "Implementation status", "Owner", "Evidence / notes"]
+IMPORT_STATUS = ("Implemented", "Partial", "Planned", "Not started")
+IMPORT_REASONS = ("Risk", "Legal, Risk", "Contractual", "Business, Risk")
+
+
+def write_import_workbook(path: str) -> int:
+    """Write a 200-row SoA workbook as a consultant keeps one; return its row count.
+
+    Title rows, then every clause and objective of 2013 as a heading row above its controls
+    (114 control rows with decisions in the importer's words, owners by name or email, a few
+    blanks and one unknown owner), then a legend and a revision history below the table.
+    """
+    from openpyxl import Workbook
+
+    from isms.catalog import get_edition
+
+    people = [(u.name or u.email, u.email) for u in db.session.scalars(
+        select(User).where(User.is_enabled).order_by(User.id))]
+    rows = [["Cloudar NV: Statement of Applicability"],
+            ["ISO/IEC 27001:2013 Annex A, version 4.2, classification: internal"], [],
+            IMPORT_HEADER]
+    group = objective = None
+    for n, item in enumerate(get_edition(EDITION).items):
+        if item.group_id != group:
+            group = item.group_id
+            rows.append([item.group_id, item.group_title])
+        if item.objective_id and item.objective_id != objective:
+            objective = item.objective_id
+            rows.append([item.objective_id, item.objective_title])
+        applicable = n % 9 != 4
+        name, email = people[n % len(people)]
+        owner = "Dirk Onbekend" if n % 10 == 7 else (email if n % 3 == 1 else name)
+        rows.append([
+            item.control_id, item.title, "Yes" if applicable else "No",
+            IMPORT_REASONS[n % 4] if applicable else "",
+            "" if n % 11 == 3 else (f"Needed for {item.title.lower()} (ref {n})" if applicable
+                                     else f"No {item.title.lower()} here (ref {n})"),
+            IMPORT_STATUS[n % 4] if applicable else "", owner, f"EV-{n:03d} on the wiki"])
+    rows += [[], [None, "Legend"]]
+    rows += [[None, word, f"{word}: as agreed in the ISMS committee."] for word in IMPORT_STATUS]
+    rows += [[], [None, "Revision", "Date", "Author", "Change"]]
+    revision = 0
+    while len(rows) < IMPORT_ROWS:
+        revision += 1
+        rows.append([None, f"{revision // 10}.{revision % 10}",
+                     (date(2020, 1, 15) + timedelta(days=45 * revision)).isoformat(),
+                     people[revision % len(people)][0], f"Yearly review {revision}"])
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "SoA"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return len(rows)

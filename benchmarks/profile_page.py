@@ -3,7 +3,8 @@
     python benchmarks/profile_page.py PATH [--scale N] [--repeat N] [--db-dir DIR]
 
 Builds (or reuses, with --db-dir) the same dataset as run.py, signs in as the lead through the
-test client, and prints cProfile's top functions by cumulative time for PATH.
+test client (or, for a PATH under /api/, sends a read token of the lead's, as a script would),
+and prints cProfile's top functions by cumulative time for PATH.
 """
 
 import argparse
@@ -22,6 +23,7 @@ sys.path.insert(0, ROOT)
 from benchmarks.dataset import (  # noqa: E402
     LEAD_EMAIL,
     LEAD_PASSWORD,
+    api_token,
     app_context,
     create_base,
     grow_evidence,
@@ -45,14 +47,18 @@ def main() -> int:
     env = {k: v for k, v in env.items() if k != "ISMS_TEST_DATABASE_URL"}
     if fresh:
         create_base(env, 100_000)
+    api = args.path.startswith("/api/")
+    headers = {"Authorization": f"Bearer {api_token(env)}"} if api else {}
     with app_context(env) as app:
+        app.config["ISMS_API_RATE_LIMIT"] = 1_000_000
         grow_evidence(args.scale)
         client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        client.post("/login", data={"csrf_token": token, "email": LEAD_EMAIL,
-                                    "password": LEAD_PASSWORD})
-        client.get(args.path)  # warm the templates
+        if not api:
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            client.post("/login", data={"csrf_token": token, "email": LEAD_EMAIL,
+                                        "password": LEAD_PASSWORD})
+        client.get(args.path, headers=headers)  # warm the templates
         if args.sql:
             from sqlalchemy import event
 
@@ -69,14 +75,14 @@ def main() -> int:
 
             event.listen(db.engine, "before_cursor_execute", start)
             event.listen(db.engine, "after_cursor_execute", show)
-            client.get(args.path)
+            client.get(args.path, headers=headers)
             event.remove(db.engine, "before_cursor_execute", start)
             event.remove(db.engine, "after_cursor_execute", show)
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
         for _ in range(args.repeat):
-            response = client.get(args.path)
+            response = client.get(args.path, headers=headers)
             response.get_data()
         profiler.disable()
         print(f"{args.path}: {response.status_code}, "

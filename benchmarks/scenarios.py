@@ -18,9 +18,16 @@ from benchmarks.load import MIB, Client, ScenarioError, Timing, drive, expect
 DETAIL_CONTROL = "A.12.4.1"
 UPLOAD_MIB = 200
 PAGES = (("control list", "/controls"), ("control detail", f"/controls/{DETAIL_CONTROL}"),
-         ("evidence list", "/evidence"), ("dashboard", "/"))
-# Evidence list and dashboard are held to the control list; the other pages to the bare table.
-PAGE_BASELINE = {"evidence list": "control list", "dashboard": "control list"}
+         ("evidence list", "/evidence"), ("dashboard", "/"), ("consistency checks", "/checks"),
+         ("NIS2 framework", "/frameworks/nis2"))
+# These pages are held to the control list measured in the same rounds; the others (the
+# control list and detail) to the bare table.
+PAGE_BASELINE = {"evidence list": "control list", "dashboard": "control list",
+                 "consistency checks": "control list", "NIS2 framework": "control list"}
+# The API's lists, each against a bare JSON route selecting the same first page of rows.
+API_LISTS = (("API control list", "/api/v1/controls", "bare control JSON", "/api/controls"),
+             ("API evidence list", "/api/v1/evidence", "bare evidence JSON", "/api/evidence"))
+AWS_CONNECTION = "bench-org"
 
 
 @dataclass
@@ -77,14 +84,15 @@ class Bench:
             os.unlink(name)
 
     def compare(self, scenarios, baseline, clients: int, requests: int, rounds: int,
-                **extra) -> list[Result]:
+                app_clients=None, **extra) -> list[Result]:
         """Time app scenarios and their bare baseline in alternating rounds.
 
         `scenarios` are (name, call, path, baseline name or None) and `baseline` is
         (name, call): each round runs a share of every one's requests in turn, so the
-        baseline and the app meet the same load on a shared machine.
+        baseline and the app meet the same load on a shared machine. The app's requests
+        come from signed-in browsers unless `app_clients` are given.
         """
-        app_clients = self.clients[:clients]
+        app_clients = app_clients or self.clients[:clients]
         bare_clients = [Client(self.bare.port) for _ in range(clients)]
         entries = [(baseline[0], bare_clients, baseline[1])]
         entries += [(name, app_clients, call) for name, call, _path, _base in scenarios]
@@ -269,3 +277,123 @@ def run_upload(bench: Bench, requests: int, path: str) -> None:
     result.extra = {"mib_per_s": round(length / MIB / (result.p50_ms / 1000), 1),
                     "baseline_mib_per_s": round(length / MIB / (result.baseline_p50_ms / 1000),
                                                 1)}
+
+
+def run_api(bench: Bench, requests: dict[int, int], token: str) -> None:
+    """The API's control and evidence lists (first page, a bearer token) against bare JSON."""
+    auth = {"Authorization": f"Bearer {token}"}
+    for clients, count in requests.items():
+        callers = [Client(bench.app.port) for _ in range(clients)]  # no cookies: a script
+        for name, path, base_name, base_path in API_LISTS:
+            bench.compare([(name, lambda c, p=path: expect(c, "GET", p, headers=auth), path,
+                            None)],
+                          (base_name, lambda c, p=base_path: expect(c, "GET", p)), clients,
+                          count, rounds=4, app_clients=callers)
+
+
+def multipart(fields: dict, file_field: str, file_name: str, data: bytes,
+              kind: str) -> tuple[bytes, str]:
+    """Return a multipart/form-data body with the fields and one file, and its content type."""
+    boundary = "bench-import-3f9a"
+    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+             .encode() for k, v in fields.items()]
+    parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
+                 f"filename=\"{file_name}\"\r\nContent-Type: {kind}\r\n\r\n".encode()
+                 + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def run_import(bench: Bench, requests: int, path: str, rows: int) -> None:
+    """Upload a 200-row SoA workbook and get its preview (nothing is applied) against a bare
+    route that receives it, reads every cell with openpyxl and compares with the decisions.
+
+    Each preview leaves the decisions as they were, so every request does the same work.
+    """
+    with open(path, "rb") as source:
+        data = source.read()
+    token = bench.clients[0].csrf("/soa/import")
+    app_body, app_kind = multipart({"csrf_token": token, "mapping": ""}, "file",
+                                   "soa-200-rows.xlsx", data, XLSX)
+    bare_body, bare_kind = multipart({}, "file", "soa-200-rows.xlsx", data, XLSX)
+    bench.compare(
+        [("SoA import preview 200 rows",
+          lambda c: expect(c, "POST", "/soa/import", body=app_body,
+                           headers={"Content-Type": app_kind}), "/soa/import", None)],
+        ("bare workbook read", lambda c: expect(c, "POST", "/import", body=bare_body,
+                                                headers={"Content-Type": bare_kind})),
+        1, requests, rounds=requests, rows=rows, bytes=len(data))
+
+
+def _timed_process(args: list[str], env: dict) -> tuple[float, int, str]:
+    """Run a command; return its wall time, its peak RSS and its output (raise on failure)."""
+    import subprocess
+    import threading
+
+    import psutil
+
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    peak, done = [0], threading.Event()
+
+    def sample():
+        watched = psutil.Process(process.pid)
+        while not done.wait(0.02):
+            try:
+                peak[0] = max(peak[0], watched.memory_info().rss)
+            except psutil.Error:
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate(timeout=1800)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode:
+        raise ScenarioError(f"{' '.join(args[:3])} exited with {process.returncode}: "
+                            f"{(out + err)[-2000:]}")
+    return wall, peak[0], out
+
+
+def run_aws(bench: Bench, requests: int, env: dict, endpoint: str, management: str,
+            regions: str, role_name: str, threads: int) -> None:
+    """`isms aws collect --json` over the moto organization against the same boto3 calls in a
+    bare loop (`benchmarks/aws_org.py`), each a process of its own, in alternating rounds."""
+    import sys
+
+    bindir = os.path.dirname(sys.executable)
+    app_args = [os.path.join(bindir, "isms"), "aws", "collect", "--connection",
+                AWS_CONNECTION, "--json"]
+    bare_args = [sys.executable, "-m", "benchmarks.aws_org", endpoint, management, regions,
+                 role_name, str(threads)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bare_env = env | {"PYTHONPATH": root}
+    # The jobs run on the in-process queue, the SQLite default, on PostgreSQL too (there the
+    # default queue would wait for `isms worker` processes; benchmarks/aws_scale.py runs those).
+    env = env | {"ISMS_QUEUE": "threads"}
+    walls, peaks, report = {"app": [], "bare": []}, [], {}
+    for index in range(requests + 1):  # the first of each is the warm-up
+        wall, peak, out = _timed_process(app_args, env)
+        report = json.loads(out.strip().splitlines()[-1])
+        failed = [a for a in report["accounts"] if a["status"] != "ok"]
+        if failed:
+            raise ScenarioError(f"the AWS collection did not read every account: {failed}")
+        bare_wall, _, _ = _timed_process(bare_args, bare_env)
+        if index:
+            walls["app"].append(wall)
+            walls["bare"].append(bare_wall)
+            peaks.append(peak)
+    app, bare = (Timing(walls[k], sum(walls[k])) for k in ("app", "bare"))
+    bench.results.append(Result(
+        "AWS collection", bench.scale, 1, len(app.latencies), ms(app.p50), ms(app.p95),
+        round(app.rps, 2), "bare boto3 loop", ms(bare.p50), ms(bare.p95), round(bare.rps, 2),
+        round(app.p50 / bare.p50, 2), round(app.p95 / bare.p95, 2), None,
+        mib(max(peaks)), 0.0,
+        {"accounts": len(report["accounts"]), "regions": regions,
+         "checks": sum(a["checks"] for a in report["accounts"]),
+         "run_seconds": report["seconds"]}))

@@ -39,12 +39,13 @@ from controls.services import (
     risk_refs_text,
     update_control,
 )
-from isms.api import User, db, record_event
+from isms.api import User, db, get_edition, record_event
 
 __all__ = [
     "Applicability",
     "ControlRecord",
     "Decision",
+    "DecisionCore",
     "DecisionError",
     "DigestProvider",
     "DigestSection",
@@ -63,6 +64,7 @@ __all__ = [
     "get_control",
     "has_decisions",
     "list_controls",
+    "list_decision_cores",
     "list_decisions",
     "register_digest_section",
     "reviews_in_edition",
@@ -114,6 +116,32 @@ def _decision(row: ControlRow) -> Decision:
 def list_decisions(edition: str) -> list[Decision]:
     """Every control of the edition that has a state, in catalog order (a fixed few queries)."""
     return [_decision(row) for row in list_control_rows(edition)]
+
+
+@dataclass(frozen=True)
+class DecisionCore:
+    """The decision fields alone, for checks that read no evidence, risk or review."""
+
+    control_id: str
+    applicability: Applicability | None
+    reasons: tuple[InclusionReason, ...]
+    justification: str
+    implementation_status: ImplementationStatus | None
+
+
+def list_decision_cores(edition: str) -> list[DecisionCore]:
+    """Every control of the edition that has a state, in catalog order, in one query."""
+    catalog = get_edition(edition)
+    found = {}
+    for control_id, applicability, reasons, justification, status in db.session.execute(
+            select(ControlState.control_id, ControlState.applicability,
+                   ControlState.inclusion_reasons, ControlState.justification,
+                   ControlState.implementation_status)
+            .where(ControlState.edition == edition)):
+        found[control_id] = DecisionCore(
+            control_id, applicability,
+            tuple(InclusionReason(r) for r in reasons.split(",") if r), justification, status)
+    return [found[item.control_id] for item in catalog.items if item.control_id in found]
 
 
 def has_decisions(edition: str) -> bool:

@@ -5,6 +5,7 @@ from datetime import date
 from flask import url_for
 from sqlalchemy import select
 
+from controls.links import control_url
 from controls.models import (
     Applicability,
     ControlState,
@@ -35,8 +36,9 @@ def risk_treatment_contradictions(today: date) -> list[Inconsistency]:
     edition = get_organisation().edition
     risks = [r for r in risk_treatments(edition) if r.plan_done or r.accepted]
     wanted = {c for r in risks for c in r.control_ids}
-    states = {s.control_id: s for s in db.session.scalars(select(ControlState).where(
-        ControlState.edition == edition, ControlState.control_id.in_(list(wanted))))}
+    statuses = dict(db.session.execute(
+        select(ControlState.control_id, ControlState.implementation_status).where(
+            ControlState.edition == edition, ControlState.control_id.in_(list(wanted)))).all())
     outcomes = latest_outcomes(edition, wanted)
     found = []
     for risk in risks:
@@ -44,17 +46,16 @@ def risk_treatment_contradictions(today: date) -> list[Inconsistency]:
         if risk.plan_done and risk.accepted:
             claim = "plan is done and its residual risk accepted"
         for control_id in risk.control_ids:
-            state, outcome = states.get(control_id), outcomes.get(control_id)
+            status, outcome = statuses.get(control_id), outcomes.get(control_id)
             problem = None
-            if state is None or state.implementation_status is not ImplementationStatus.IMPLEMENTED:
-                status = state.implementation_status if state else None
+            if status is not ImplementationStatus.IMPLEMENTED:
                 problem = f"is {(status.value if status else 'not_started').replace('_', ' ')}"
             elif outcome is ReviewOutcome.NOT_EFFECTIVE:
                 problem = "was found not effective at its last review"
             if problem:
                 found.append(Inconsistency(
                     f"{risk.ref} {risk.title}: its {claim}, but {control_id} {problem}.",
-                    url_for("controls.detail", control_id=control_id), f"Open {control_id}"))
+                    control_url(control_id), f"Open {control_id}"))
     return found
 
 
@@ -73,7 +74,7 @@ def applicable_without_evidence(today: date) -> list[Inconsistency]:
             found.append(Inconsistency(
                 f"{control_id} is applicable but has "
                 f"{'no evidence' if status == 'none' else 'only expired evidence'}.",
-                url_for("controls.detail", control_id=control_id), f"Add evidence to {control_id}"))
+                control_url(control_id), f"Add evidence to {control_id}"))
     return found
 
 

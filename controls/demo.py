@@ -71,7 +71,7 @@ def _demo_decisions(users) -> None:
     lead = users["lead@cloudar.example"]
     owners = {"cloud": users["cloud@cloudar.example"], "people": users["people@cloudar.example"],
               "lead": lead}
-    for row in list_control_rows(DEMO_EDITION):
+    for row in list_control_rows(DEMO_EDITION, editable=True):
         values = _decision(row.item, owners)
         if values is not None:
             update_control(row.state, values, None, audit_actor="system:demo")
@@ -211,7 +211,7 @@ def _demo_evidence(users) -> None:
     today = local_today()
     catalog = get_edition(DEMO_EDITION)
     covered = {}
-    for row in list_control_rows(DEMO_EDITION):
+    for row in list_control_rows(DEMO_EDITION, editable=True):
         if row.state.applicability is not Applicability.APPLICABLE:
             continue
         if row.item.control_id in WITHOUT_EVIDENCE | EXPIRED_ONLY:
@@ -266,7 +266,7 @@ def _demo_reviews(users) -> None:
     today = local_today()
     lead = users["lead@cloudar.example"]
     by_id = {}
-    for row in list_control_rows(DEMO_EDITION):
+    for row in list_control_rows(DEMO_EDITION, editable=True):
         state = row.state
         if state.applicability is not Applicability.APPLICABLE:
             continue
@@ -283,7 +283,7 @@ def _demo_reviews(users) -> None:
         by_id[row.item.control_id] = record_review(
             state, reviewer, reviewed_on=reviewed_on, outcome=OUTCOMES[spread % len(OUTCOMES)],
             notes=notes, version_ids=[], follow_ups=[], today=today, audit_actor="system:demo")
-    states = {r.item.control_id: r.state for r in list_control_rows(DEMO_EDITION)}
+    states = {r.item.control_id: r.state for r in list_control_rows(DEMO_EDITION, editable=True)}
     for control_id, title, due_in in DEMO_FOLLOW_UPS:
         state = states[control_id]
         record_review(state, lead, reviewed_on=today - timedelta(days=20),

@@ -270,3 +270,34 @@ class ControlProposal(db.Model):
                              ["catalog_controls.edition", "catalog_controls.control_id"]),
         db.Index("ix_control_proposals_status", "status", "edition", "control_id"),
     )
+
+
+STATE_COLUMNS = tuple(c.name for c in ControlState.__table__.columns)
+
+
+class OwnerView:
+    """The owner of a control as a list shows it."""
+
+    __slots__ = ("email", "id", "name")
+
+    def __init__(self, id: int, name: str | None, email: str):
+        self.id, self.name, self.email = id, name, email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class StateView:
+    """A control state read for display: the same attributes as `ControlState`, none of the
+    ORM's bookkeeping. Lists of all controls read these; changes go through the model."""
+
+    __slots__ = (*STATE_COLUMNS, "owner")
+
+    def __init__(self, values, owner: OwnerView | None):
+        for name, value in zip(STATE_COLUMNS, values, strict=True):
+            setattr(self, name, value)
+        self.owner = owner
+
+    reasons = property(ControlState.reasons.fget)
+    is_implemented = property(ControlState.is_implemented.fget)

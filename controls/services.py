@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from controls.models import (
+    STATE_COLUMNS,
     Applicability,
     ControlState,
     ImplementationStatus,
     InclusionReason,
+    OwnerView,
     Responsibility,
+    StateView,
 )
 from controls.reviews import (
     ReviewStatus,
@@ -63,7 +66,7 @@ SUPPLIER_EXCLUSION_WARNING = (
 @dataclass(frozen=True)
 class ControlRow:
     item: CatalogItem
-    state: ControlState
+    state: ControlState | StateView  # a StateView unless loaded to be changed
     evidence: str = "none"
     review: ReviewStatus | None = None
     risks: tuple = ()  # management.api.RiskRef of the risks this control treats
@@ -154,19 +157,18 @@ def _state_filter(query, filters: ControlFilters):
     return query
 
 
-def list_control_rows(edition: str, filters: ControlFilters | None = None) -> list[ControlRow]:
-    """Return the matching controls in catalog order, owners loaded, in one query."""
+def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
+                      editable: bool = False) -> list[ControlRow]:
+    """Return the matching controls in catalog order, owners loaded, in one query.
+
+    Each row's `state` is a read-only `StateView`; `editable=True` loads the model objects
+    instead, for callers that change them (the demo)."""
     filters = filters or ControlFilters()
     catalog = get_edition(edition)
-    query = _state_filter(
-        select(ControlState).where(ControlState.edition == edition)
-        .options(joinedload(ControlState.owner)),
-        filters,
-    )
     needle = filters.q.lower()
     evidence = status_by_control(edition)
     last_reviewed, today = last_reviews(edition), local_today()
-    states = list(db.session.scalars(query))
+    states = _load_states(edition, filters, editable)
     risks = risks_for_controls(edition, {s.control_id: s.risk_refs for s in states})
     rows = []
     for state in states:
@@ -194,20 +196,49 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None) -> li
     return sorted(rows, key=lambda row: row.item.position)
 
 
+def _load_states(edition: str, filters: ControlFilters, editable: bool,
+                 control_id: str | None = None) -> list:
+    """The edition's states passing the filters on their own columns, with their owners
+    (only `control_id`'s when given)."""
+    if editable:
+        return list(db.session.scalars(_state_filter(
+            select(ControlState).where(ControlState.edition == edition)
+            .options(joinedload(ControlState.owner)), filters)))
+    table = ControlState.__table__
+    query = _state_filter(
+        select(table, User.name, User.email).outerjoin(User, User.id == table.c.owner_id)
+        .where(table.c.edition == edition), filters)
+    if control_id is not None:
+        query = query.where(table.c.control_id == control_id)
+    width = len(STATE_COLUMNS)
+    owner_at = STATE_COLUMNS.index("owner_id")
+    return [StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
+                      if row[owner_at] is not None else None)
+            for row in db.session.execute(query)]
+
+
 def _review_matches(status: ReviewStatus, wanted: str) -> bool:
     return status.is_due if wanted == "due" else status.status == wanted
 
 
-def get_control_row(edition: str, control_id: str) -> ControlRow | None:
-    """Return one control with its state, or None if the catalog has no such id."""
+def get_control_row(edition: str, control_id: str, *,
+                    editable: bool = True) -> ControlRow | None:
+    """Return one control with its state, or None if the catalog has no such id.
+
+    The state is the model object, ready to change; `editable=False` reads a `StateView`
+    for a page that only shows it."""
     item = get_edition(edition).get(control_id)
     if item is None:
         return None
-    state = db.session.scalars(
-        select(ControlState)
-        .where(ControlState.edition == edition, ControlState.control_id == control_id)
-        .options(joinedload(ControlState.owner))
-    ).one_or_none()
+    if editable:
+        state = db.session.scalars(
+            select(ControlState)
+            .where(ControlState.edition == edition, ControlState.control_id == control_id)
+            .options(joinedload(ControlState.owner))
+        ).one_or_none()
+    else:
+        states = _load_states(edition, ControlFilters(), False, control_id)
+        state = states[0] if states else None
     if state is None:
         return None
     last = last_reviews(edition, control_id).get(control_id)
@@ -314,32 +345,27 @@ class Dashboard:
 
 
 def build_dashboard(edition: str) -> Dashboard:
-    """Count the edition's controls by decision, status, responsibility and group: one query."""
+    """Count the edition's controls by decision, status, responsibility and group (the states
+    in one query, read once for the counts and the review statuses)."""
     catalog = get_edition(edition)
-    rows = db.session.execute(
-        select(ControlState.control_id, ControlState.applicability,
-               ControlState.implementation_status, ControlState.responsibility,
-               ControlState.owner_id)
-        .where(ControlState.edition == edition)
-    ).all()
+    states = _load_states(edition, ControlFilters(), False)
     applicability, status, responsibility = Counter(), Counter(), Counter()
     per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
     unowned = 0
     evidence_status, evidence = status_by_control(edition), Counter()
-    reviews = Counter(s.status for s in review_statuses(
-        edition, db.session.scalars(select(ControlState).where(
-            ControlState.edition == edition)), local_today()).values())
-    for control_id, appl, impl, resp, owner_id in rows:
+    reviews = Counter(s.status for s in review_statuses(edition, states, local_today()).values())
+    for state in states:
+        appl, impl = state.applicability, state.implementation_status
         applicability[appl.value if appl else "undecided"] += 1
         if appl is Applicability.APPLICABLE:
             status[impl.value if impl else "not_started"] += 1
-            evidence[evidence_status.get(control_id, "none")] += 1
-        responsibility[resp.value] += 1
-        counts = per_group[catalog.get(control_id).group_id]
+            evidence[evidence_status.get(state.control_id, "none")] += 1
+        responsibility[state.responsibility.value] += 1
+        counts = per_group[catalog.get(state.control_id).group_id]
         counts[0] += 1
         counts[1] += impl is ImplementationStatus.IMPLEMENTED
         counts[2] += appl is Applicability.EXCLUDED
-        unowned += owner_id is None
+        unowned += state.owner_id is None
     groups = [(gid, title, *per_group[gid]) for gid, title in catalog.groups]
-    return Dashboard(len(rows), applicability, status, responsibility, groups, unowned,
+    return Dashboard(len(states), applicability, status, responsibility, groups, unowned,
                      evidence, reviews)

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from controls.badges import BADGES
 from controls.forms import ControlForm
 from controls.inherited import (
     checks_for,
@@ -52,6 +53,8 @@ from isms.api import (
 from management.api import summary as management_summary
 
 bp = Blueprint("controls", __name__, template_folder="templates")
+for _name, _badge in BADGES.items():
+    bp.add_app_template_global(_badge, _name)
 PAGE_SIZES = (25, 50, 100, 200)
 EVIDENCE_SHOWN = 20
 REVIEWS_SHOWN = 10
@@ -103,10 +106,10 @@ def index():
 def detail(control_id: str):
     """Show one control: catalog data, the decision, its counterparts and its history."""
     org = get_organisation()
-    edition, row = org.edition, get_control_row(org.edition, control_id)
+    edition, row = org.edition, get_control_row(org.edition, control_id, editable=False)
     if row is None:  # a decision of the edition used before the transition, kept read-only
         edition = "2013" if org.edition == "2022" else "2022"
-        row = get_control_row(edition, control_id) or abort(404)
+        row = get_control_row(edition, control_id, editable=False) or abort(404)
     if not may_see(control_id):
         abort(404)  # out of an auditor's scope: as if it did not exist
     archived = edition != org.edition

@@ -14,9 +14,9 @@ def framework_sheet_rows(code: str = "nis2", edition: str | None = None) -> Iter
 
 
 def write_framework_sheet(workbook, code: str = "nis2", edition: str | None = None) -> int:
-    """Write one framework's sheet (and its source notes) into a write-only openpyxl workbook;
-    return the number of requirement rows."""
-    from coverage.sheet_writer import write_sheet  # openpyxl loads only to write a sheet
+    """Write one framework's sheet (and its source notes) into a workbook made by
+    `isms.api.xlsx_workbook`; return the number of requirement rows."""
+    from coverage.sheet_writer import write_sheet
 
     return write_sheet(workbook, code, edition)
 

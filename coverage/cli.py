@@ -8,7 +8,14 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from coverage.services import VERDICTS, compute_coverage, section_rows
-from isms.api import db, find_organisation, framework_codes, get_framework, get_organisation
+from isms.api import (
+    db,
+    find_organisation,
+    framework_codes,
+    get_framework,
+    get_organisation,
+    xlsx_workbook,
+)
 
 
 def coverage_report(code: str) -> dict:
@@ -76,13 +83,11 @@ def _write_workbook(code: str, out: Path) -> int:
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from error
     with handle:
-        from openpyxl import Workbook  # loads only when a workbook is written
+        from coverage.sheet_writer import write_sheet  # loads only when a workbook is written
 
-        from coverage.sheet_writer import write_sheet
-
-        workbook = Workbook(write_only=True)
-        rows = write_sheet(workbook, code)
-        workbook.save(handle)
+        book = xlsx_workbook(handle)
+        rows = write_sheet(book, code)
+        book.close()
     return rows
 
 

@@ -1,55 +1,58 @@
-"""Write a framework's coverage sheet into an openpyxl workbook (loaded only to write one)."""
-
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+"""Write a framework's coverage sheet into an XlsxWriter workbook (loaded only to write one)."""
 
 from coverage.sheet import sheet_header, sheet_rows
-from isms.api import Framework, get_framework, get_organisation, is_formula_like
+from isms.api import Framework, get_framework, get_organisation
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F3B5C")
-WRAP = Alignment(wrap_text=True, vertical="top")
+WIDTHS = (16, 40, 44, 11, 70)
 
 
-def _cell(sheet, value, header: bool = False):
-    cell = WriteOnlyCell(sheet, value=value)
-    if is_formula_like(value):
-        cell.data_type = "s"  # stored as text: never evaluated as a formula
-    cell.alignment = WRAP
-    if header:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    return cell
+def _formats(book) -> tuple:
+    """The header and body formats: wrapped text at the top of its cell."""
+    header = book.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3B5C",
+                              "pattern": 1, "text_wrap": True, "valign": "top"})
+    body = book.add_format({"text_wrap": True, "valign": "top"})
+    return header, body
 
 
-def write_sheet(workbook, code: str, edition: str | None = None) -> int:
-    """Add the framework's sheet (one row per leaf) and its source notes to a write-only
-    workbook; return how many requirement rows were written."""
+def _write_row(sheet, row: int, values, cell_format) -> None:
+    for col, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.write_number(row, col, value, cell_format)
+        else:  # text stays text: never a formula
+            sheet.write_string(row, col, str(value), cell_format)
+
+
+def write_sheet(book, code: str, edition: str | None = None) -> int:
+    """Add the framework's sheet (one row per leaf) and its source notes to a workbook made by
+    `isms.api.xlsx_workbook`; return how many requirement rows were written."""
     framework = get_framework(code)
     edition = edition or get_organisation().edition
-    sheet = workbook.create_sheet(framework.short_name)
-    for index, width in enumerate((16, 40, 44, 11, 70), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.print_title_rows = "1:1"
-    sheet.append([_cell(sheet, h, header=True) for h in sheet_header(framework, edition)])
+    header_format, body = _formats(book)
+    sheet = book.add_worksheet(framework.short_name)
+    for index, width in enumerate(WIDTHS):
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)
+    _write_row(sheet, 0, sheet_header(framework, edition), header_format)
     count = 0
-    for row in sheet_rows(code, edition):
-        sheet.append([_cell(sheet, value) for value in row.cells()])
-        count += 1
-    sheet.auto_filter.ref = f"A1:E{count + 1}"
-    _write_source(workbook, framework, edition)
+    for count, row in enumerate(sheet_rows(code, edition), start=1):
+        _write_row(sheet, count, row.cells(), body)
+    sheet.autofilter(0, 0, max(count, 1), len(WIDTHS) - 1)
+    _write_source(book, framework, edition, header_format, body)
     return count
 
 
-def _write_source(workbook, framework: Framework, edition: str) -> None:
+def _write_source(book, framework: Framework, edition: str, header_format, body) -> None:
     """The attribution the mapping's licence asks for, beside the sheet that uses it."""
-    sheet = workbook.create_sheet(f"{framework.short_name} source")
-    sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 110
+    sheet = book.add_worksheet(f"{framework.short_name} source")
+    sheet.set_column(0, 0, 22)
+    sheet.set_column(1, 1, 110)
     used = edition if edition == framework.iso_edition else f"{edition} via Annex B"
-    for label, value in (("Framework", framework.name), ("ISO/IEC 27001 edition used", used),
-                         ("Mapping", framework.attribution),
-                         ("Requirements", framework.source_notice),
-                         ("Note", framework.advisory)):
-        sheet.append([_cell(sheet, label, header=True), _cell(sheet, value)])
+    for row, (label, value) in enumerate((
+            ("Framework", framework.name), ("ISO/IEC 27001 edition used", used),
+            ("Mapping", framework.attribution), ("Requirements", framework.source_notice),
+            ("Note", framework.advisory))):
+        _write_row(sheet, row, [label], header_format)
+        _write_row(sheet, row, [None, value], body)

@@ -29,7 +29,7 @@ from evidence.services import (
     create_item,
     link_controls,
 )
-from evidence.status import RANK, EvidenceStatus, item_status, status_filter
+from evidence.status import RANK, EvidenceStatus, item_status, status_filter, version_status
 from evidence.status import status_by_control as _status_by_control
 from evidence.storage import StorageError, get_storage
 from isms.api import db, local_today
@@ -63,9 +63,15 @@ def has_evidence() -> bool:
 
 def list_for_control(edition: str, control_id: str, limit: int = 20):
     """Return (summaries of up to `limit` live items linked to the control, total count)."""
-    items, total = items_for_control(edition, control_id, limit)
+    rows, total = items_for_control(edition, control_id, limit)
     today = local_today()
-    return [_summary(item, today) for item in items], total
+    return [EvidenceSummary(
+        item_id, title, kind.value,
+        (EvidenceStatus.NONE if number is None or purged_at is not None
+         else version_status(valid_until, today)).value,
+        number, collected_on, valid_until, name or email, sha256 or "")
+        for item_id, title, kind, name, email, number, collected_on, valid_until, sha256,
+        purged_at in rows], total
 
 
 def summaries_by_control(edition: str, control_ids) -> dict[str, list[EvidenceSummary]]:

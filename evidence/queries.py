@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.status import EvidenceStatus, status_filter, version_status
-from isms.api import db, local_today, pick_arg
+from isms.api import User, db, local_today, pick_arg
 
 
 @dataclass(frozen=True)
@@ -95,16 +95,23 @@ def get_version(item_id: int, number: int) -> EvidenceVersion | None:
 
 
 def items_for_control(edition: str, control_id: str, limit: int):
-    """Return up to `limit` live items linked to a control, and how many there are."""
-    base = (select(EvidenceItem)
-            .join(EvidenceLink, EvidenceLink.item_id == EvidenceItem.id)
-            .where(EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
-                   EvidenceItem.deleted_at.is_(None)))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    items = db.session.scalars(
-        base.options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
-        .order_by(EvidenceItem.id.desc()).limit(limit)).all()
-    return items, total
+    """Return up to `limit` live items linked to a control, newest first, as column rows
+    (id, title, kind, owner name, owner email, latest version's number, collected on, valid
+    until, SHA-256 and purge time), and how many there are."""
+    linked = (EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
+              EvidenceItem.deleted_at.is_(None))
+    total = db.session.scalar(
+        select(func.count()).select_from(EvidenceLink)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id).where(*linked))
+    rows = db.session.execute(
+        select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.kind, User.name, User.email,
+               EvidenceVersion.number, EvidenceVersion.collected_on,
+               EvidenceVersion.valid_until, EvidenceVersion.sha256, EvidenceVersion.purged_at)
+        .join(EvidenceLink, EvidenceLink.item_id == EvidenceItem.id)
+        .join(User, User.id == EvidenceItem.owner_id)
+        .outerjoin(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+        .where(*linked).order_by(EvidenceItem.id.desc()).limit(limit)).all()
+    return rows, total
 
 
 @dataclass(frozen=True)

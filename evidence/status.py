@@ -2,9 +2,10 @@
 
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Date, case, func, literal, null, select, type_coerce
+from sqlalchemy import Date, bindparam, case, func, literal, null, select, type_coerce
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.api import CatalogControl, db, local_today
@@ -53,6 +54,36 @@ def status_filter(status: str, today: date | None = None):
     return valid_until < today
 
 
+@cache
+def _status_statement(some: bool):
+    """The statement behind `status_by_control`, built once: its values are bound parameters
+    (edition, the warning horizon and, when `some`, the control ids), so each call only runs
+    it; building the subqueries and their cache key cost more than the query itself."""
+    # The catalog's rows for the edition drive the query: one row per control, whatever
+    # the amount of evidence.
+    wanted = select(CatalogControl.control_id).where(
+        CatalogControl.edition == bindparam("edition"))
+    if some:
+        wanted = wanted.where(CatalogControl.control_id.in_(bindparam("ids", expanding=True)))
+    wanted = wanted.subquery("wanted")
+
+    def live(*columns):
+        return (select(*columns).select_from(EvidenceLink)
+                .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+                .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+                .where(EvidenceLink.edition == bindparam("edition"),
+                       EvidenceLink.control_id == wanted.c.control_id,
+                       EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
+
+    valid_until = EvidenceVersion.valid_until
+    # Current: open-ended or valid past the warning horizon (as `status_filter` says).
+    has_current = live(literal(1)).where(
+        valid_until.is_(None) | (valid_until > bindparam("horizon", type_=Date))).exists()
+    latest = type_coerce(case((has_current, null()), else_=live(
+        func.max(valid_until)).scalar_subquery()), Date)
+    return select(wanted.c.control_id, has_current, latest)
+
+
 def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatus]:
     """Return the best status among each control's live evidence, in one query.
 
@@ -65,27 +96,12 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
     if ids == []:
         return {}
     today = local_today()
-    # The catalog's rows for the edition drive the query: one row per control, whatever
-    # the amount of evidence, and a statement that compiles once.
-    wanted = select(CatalogControl.control_id).where(CatalogControl.edition == edition)
+    params = {"edition": edition, "horizon": today + timedelta(days=warning_days())}
     if ids is not None:
-        wanted = wanted.where(CatalogControl.control_id.in_(ids))
-    wanted = wanted.subquery("wanted")
-
-    def live(*columns):
-        return (select(*columns).select_from(EvidenceLink)
-                .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
-                .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
-                .where(EvidenceLink.edition == edition,
-                       EvidenceLink.control_id == wanted.c.control_id,
-                       EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
-
-    has_current = live(literal(1)).where(status_filter(EvidenceStatus.CURRENT, today)).exists()
-    latest = type_coerce(case((has_current, null()), else_=live(
-        func.max(EvidenceVersion.valid_until)).scalar_subquery()), Date)
+        params["ids"] = ids
     found = {}
     for control_id, is_current, valid_until in db.session.execute(
-            select(wanted.c.control_id, has_current, latest)):
+            _status_statement(ids is not None), params):
         if is_current:
             found[control_id] = EvidenceStatus.CURRENT
         elif valid_until is not None:

@@ -65,7 +65,7 @@ from isms.catalog.models import CatalogControl
 from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
 from isms.db import UTCDateTime, db, enum_column, utcnow
-from isms.exports import is_formula_like, safe_text
+from isms.exports import is_formula_like, safe_text, xlsx_workbook
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.history import (
     HistoryEntry,
@@ -76,7 +76,7 @@ from isms.history import (
 )
 from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
-from isms.nav import register_home, register_nav_item
+from isms.nav import endpoint_url, register_home, register_nav_item
 from isms.org import (
     DEFAULT_ORGANISATION_NAME,
     Organisation,
@@ -138,6 +138,7 @@ __all__ = [
     "db",
     "describe_events",
     "drain",
+    "endpoint_url",
     "enqueue",
     "enum_column",
     "find_organisation",
@@ -190,4 +191,5 @@ __all__ = [
     "utcnow",
     "verify_chain",
     "visible_control_ids",
+    "xlsx_workbook",
 ]

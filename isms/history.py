@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from isms.auth.models import User
@@ -102,10 +102,15 @@ def object_url(object_type: str, object_id) -> str | None:
     builder = current_app.extensions.get("isms.object_links", {}).get(object_type)
     if builder is None or object_id in (None, ""):
         return None
-    try:
-        return builder(str(object_id))
-    except Exception:  # a link is a courtesy: an unroutable id just shows as text
-        return None
+    # A history names the same few objects and people again and again: one build per request.
+    built = g.setdefault("isms_object_urls", {}) if has_request_context() else {}
+    key = (object_type, str(object_id))
+    if key not in built:
+        try:
+            built[key] = builder(key[1])
+        except Exception:  # a link is a courtesy: an unroutable id just shows as text
+            built[key] = None
+    return built[key]
 
 
 def actor_display(actor: str, names: dict[str, str]) -> tuple[str, str | None]:

@@ -3,7 +3,8 @@
 import json
 from dataclasses import dataclass
 
-from soa.rows import SoaRow, soa_rows
+from controls.api import Applicability, list_decision_cores
+from soa.rows import SoaRow
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,29 @@ class Readiness:
         return json.dumps(self.as_dict())
 
 
+def _readiness(entries) -> Readiness:
+    """The gate's one set of rules, over (control id, applicable: True, False or None when
+    undecided, has a reason, justification, has a status) in catalog order."""
+    entries = list(entries)
+    applicable = [e for e in entries if e[1]]
+    return Readiness(
+        undecided=tuple(e[0] for e in entries if e[1] is None),
+        missing_reason=tuple(e[0] for e in applicable if not e[2]),
+        missing_justification=tuple(e[0] for e in entries
+                                    if e[1] is not None and not e[3].strip()),
+        missing_status=tuple(e[0] for e in applicable if not e[4]))
+
+
 def check_rows(rows: list[SoaRow]) -> Readiness:
     """Check rows already built (the page and the submission have them at hand)."""
-    applicable = [r for r in rows if r.applicable == "Yes"]
-    return Readiness(
-        undecided=tuple(r.control_id for r in rows if not r.applicable),
-        missing_reason=tuple(r.control_id for r in applicable if not r.reasons),
-        missing_justification=tuple(r.control_id for r in rows
-                                    if r.applicable and not r.justification.strip()),
-        missing_status=tuple(r.control_id for r in applicable if not r.status))
+    return _readiness((r.control_id, {"Yes": True, "No": False}.get(r.applicable),
+                       bool(r.reasons), r.justification, bool(r.status)) for r in rows)
 
 
 def check_soa(edition: str) -> Readiness:
-    """List the controls that stop the edition's SoA from being issued."""
-    return check_rows(soa_rows(edition))
+    """List the controls that stop the edition's SoA from being issued (decisions alone: no
+    evidence, risk or review is read)."""
+    return _readiness((d.control_id, None if d.applicability is None
+                       else d.applicability is Applicability.APPLICABLE, bool(d.reasons),
+                       d.justification, d.implementation_status is not None)
+                      for d in list_decision_cores(edition))

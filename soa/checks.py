@@ -4,31 +4,22 @@ from datetime import date
 
 from flask import url_for
 
-from controls.api import Applicability, list_decisions
 from isms.api import Inconsistency, get_organisation, register_check
 from management.api import clause_statuses
+from soa.check import check_soa
 
 TREATMENT_CLAUSE = "6.1.3"
 
 
 def readiness_gaps(edition: str) -> dict[str, list[str]]:
-    """What keeps the SoA from being issued, by kind, with the control ids.
+    """What keeps the SoA from being issued, by kind (the gate's keys), with the control ids."""
+    readiness = check_soa(edition).as_dict()
+    return {kind: ids for kind, ids in readiness.items() if kind != "ready" and ids}
 
-    A small local reading of the gate (undecided, missing reason, missing justification,
-    missing status); the SoA gate function replaces it when it lands.
-    """
-    gaps = {"undecided": [], "no reason": [], "no justification": [], "no status": []}
-    for d in list_decisions(edition):
-        if d.applicability is None:
-            gaps["undecided"].append(d.control_id)
-        elif d.applicability is Applicability.APPLICABLE:
-            if not d.reasons:
-                gaps["no reason"].append(d.control_id)
-            if d.implementation_status is None:
-                gaps["no status"].append(d.control_id)
-        elif not d.justification.strip():
-            gaps["no justification"].append(d.control_id)
-    return {kind: ids for kind, ids in gaps.items() if ids}
+
+GAP_WORDS = {"undecided": "undecided", "missing_reason": "without a reason for inclusion",
+             "missing_justification": "without a justification",
+             "missing_status": "without an implementation status"}
 
 
 def treatment_done_but_soa_not_ready(today: date) -> list:
@@ -38,7 +29,7 @@ def treatment_done_but_soa_not_ready(today: date) -> list:
     gaps, status = readiness_gaps(edition), clause_statuses(edition).get(TREATMENT_CLAUSE)
     if not gaps or status != "done":
         return []
-    described = "; ".join(f"{len(ids)} {kind} ({', '.join(ids[:5])}"
+    described = "; ".join(f"{len(ids)} {GAP_WORDS[kind]} ({', '.join(ids[:5])}"
                           f"{', ...' if len(ids) > 5 else ''})" for kind, ids in gaps.items())
     first = next(iter(gaps))
     target = (url_for("controls.index", status="undecided") if first == "undecided"

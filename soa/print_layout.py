@@ -16,7 +16,7 @@ LINE_HEIGHT = 12.0  # points per line of 9 pt text, with leading
 COVER_LINE_HEIGHT = 13.5
 CHARS_PER_UNIT = 1.1  # a width unit holds a little more than one 9 pt character; be safe
 MARGIN_IN = 0.4
-PAPER_A4 = "9"  # the paperSize code of A4 in SpreadsheetML
+PAPER_A4 = 9  # the paperSize code of A4 in SpreadsheetML
 PAGE_PT = {"portrait": (595, 842), "landscape": (842, 595)}
 
 
@@ -71,33 +71,37 @@ def row_height(values, widths, line_height: float = LINE_HEIGHT) -> float:
     return min(MAX_ROW_HEIGHT, round(lines * line_height + 3, 1))
 
 
-def set_page(sheet, orientation: str, widths, *, title_rows: str | None = "1:1",
-             title_cols: str | None = None, font_size: float = FONT_SIZE) -> None:
-    """A4 in the orientation; fit to one page wide only where the text stays >= 8 pt."""
-    setup = sheet.page_setup
-    setup.orientation, setup.paperSize = orientation, PAPER_A4
-    margins = sheet.page_margins
-    margins.left = margins.right = MARGIN_IN
-    margins.top = margins.bottom = 0.75
-    margins.header = margins.footer = 0.3
+def set_page(sheet, orientation: str, widths, *, repeat_header: bool = True,
+             title_cols: tuple[int, int] | None = None, font_size: float = FONT_SIZE) -> None:
+    """A4 in the orientation; fit to one page wide only where the text stays >= 8 pt.
+
+    `sheet` is an XlsxWriter worksheet; `title_cols` the first and last column (0-based)
+    repeated on every page when the sheet prints more pages across."""
+    if orientation == "landscape":
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
+    sheet.set_paper(PAPER_A4)
+    sheet.set_margins(left=MARGIN_IN, right=MARGIN_IN, top=0.75, bottom=0.75)
     if fits_one_page_wide(widths, orientation, font_size):
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        setup.fitToWidth, setup.fitToHeight = 1, 0
+        sheet.fit_to_pages(1, 0)
     else:  # more pages across, at 100 %, with the identifying columns repeated
-        sheet.sheet_properties.pageSetUpPr.fitToPage = False
-        setup.scale = 100
-        setup.pageOrder = "overThenDown"
+        sheet.set_print_scale(100)
+        sheet.print_across()
         if title_cols:
-            sheet.print_title_cols = title_cols
-    if title_rows:
-        sheet.print_title_rows = title_rows
+            sheet.repeat_columns(*title_cols)
+    if repeat_header:
+        sheet.repeat_rows(0)
+
+
+def _header_text(text: str) -> str:
+    return "&" + str(FONT_SIZE) + text.replace("&", "&&")  # a lone & starts a code
 
 
 def set_header_footer(sheet, document_id: str, version_label: str, sheet_title: str) -> None:
     """Document id and title on top, version and "page x of y" at the bottom of each page."""
-    for part, text in ((sheet.oddHeader.left, document_id),
-                       (sheet.oddHeader.center, f"Statement of Applicability: {sheet_title}"),
-                       (sheet.oddHeader.right, f"Version {version_label}"),
-                       (sheet.oddFooter.left, f"{document_id} {version_label}"),
-                       (sheet.oddFooter.right, "page &P of &N")):
-        part.text, part.size = text, FONT_SIZE
+    sheet.set_header("&L" + _header_text(document_id)
+                     + "&C" + _header_text(f"Statement of Applicability: {sheet_title}")
+                     + "&R" + _header_text(f"Version {version_label}"), {"margin": 0.3})
+    sheet.set_footer("&L" + _header_text(f"{document_id} {version_label}")
+                     + "&R" + _header_text("page ") + "&P of &N", {"margin": 0.3})

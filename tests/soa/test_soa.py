@@ -74,7 +74,8 @@ def test_the_workbook_has_every_sheet_and_one_row_per_control(client, login_as):
     assert sheet.print_title_rows == "$1:$1" and sheet.print_title_cols == "$A:$B"
     assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
     # Too wide for one page at a readable size: more pages across at 100 %, never shrunk.
-    assert not sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.scale == 100
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.scale or 100) == 100  # no scale written means 100 %
     assert "page &P of &N" in sheet.oddFooter.right.text
     validated = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
     assert validated["E2:E115"] == '"Yes,No"'
