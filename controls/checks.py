@@ -5,6 +5,7 @@ from datetime import date
 from flask import url_for
 from sqlalchemy import select
 
+from controls.links import control_url
 from controls.models import (
     Applicability,
     ControlState,
@@ -54,7 +55,7 @@ def risk_treatment_contradictions(today: date) -> list[Inconsistency]:
             if problem:
                 found.append(Inconsistency(
                     f"{risk.ref} {risk.title}: its {claim}, but {control_id} {problem}.",
-                    url_for("controls.detail", control_id=control_id), f"Open {control_id}"))
+                    control_url(control_id), f"Open {control_id}"))
     return found
 
 
@@ -73,7 +74,7 @@ def applicable_without_evidence(today: date) -> list[Inconsistency]:
             found.append(Inconsistency(
                 f"{control_id} is applicable but has "
                 f"{'no evidence' if status == 'none' else 'only expired evidence'}.",
-                url_for("controls.detail", control_id=control_id), f"Add evidence to {control_id}"))
+                control_url(control_id), f"Add evidence to {control_id}"))
     return found
 
 

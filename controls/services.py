@@ -389,32 +389,27 @@ class Dashboard:
 
 
 def build_dashboard(edition: str) -> Dashboard:
-    """Count the edition's controls by decision, status, responsibility and group: one query."""
+    """Count the edition's controls by decision, status, responsibility and group (the states
+    in one query, read once for the counts and the review statuses)."""
     catalog = get_edition(edition)
-    rows = db.session.execute(
-        select(ControlState.control_id, ControlState.applicability,
-               ControlState.implementation_status, ControlState.responsibility,
-               ControlState.owner_id)
-        .where(ControlState.edition == edition)
-    ).all()
+    states = _load_states(edition, ControlFilters(), False)
     applicability, status, responsibility = Counter(), Counter(), Counter()
     per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
     unowned = 0
     evidence_status, evidence = status_by_control(edition), Counter()
-    reviews = Counter(s.status for s in review_statuses(
-        edition, db.session.scalars(select(ControlState).where(
-            ControlState.edition == edition)), local_today()).values())
-    for control_id, appl, impl, resp, owner_id in rows:
+    reviews = Counter(s.status for s in review_statuses(edition, states, local_today()).values())
+    for state in states:
+        appl, impl = state.applicability, state.implementation_status
         applicability[appl.value if appl else "undecided"] += 1
         if appl is Applicability.APPLICABLE:
             status[impl.value if impl else "not_started"] += 1
-            evidence[evidence_status.get(control_id, "none")] += 1
-        responsibility[resp.value] += 1
-        counts = per_group[catalog.get(control_id).group_id]
+            evidence[evidence_status.get(state.control_id, "none")] += 1
+        responsibility[state.responsibility.value] += 1
+        counts = per_group[catalog.get(state.control_id).group_id]
         counts[0] += 1
         counts[1] += impl is ImplementationStatus.IMPLEMENTED
         counts[2] += appl is Applicability.EXCLUDED
-        unowned += owner_id is None
+        unowned += state.owner_id is None
     groups = [(gid, title, *per_group[gid]) for gid, title in catalog.groups]
-    return Dashboard(len(rows), applicability, status, responsibility, groups, unowned,
+    return Dashboard(len(states), applicability, status, responsibility, groups, unowned,
                      evidence, reviews)

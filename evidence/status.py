@@ -5,7 +5,7 @@ from enum import StrEnum
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Date, String, bindparam, case, func, literal, null, select, type_coerce
+from sqlalchemy import Date, bindparam, case, func, literal, null, select, type_coerce
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.api import CatalogControl, db, local_today
@@ -48,16 +48,40 @@ def status_filter(status: str, today: date | None = None):
     horizon = today + timedelta(days=warning_days())
     valid_until = EvidenceVersion.valid_until
     if status == EvidenceStatus.CURRENT:
-        return _is_current(horizon)
+        return valid_until.is_(None) | (valid_until > horizon)
     if status == EvidenceStatus.EXPIRING:
         return valid_until.between(today, horizon)
     return valid_until < today
 
 
-def _is_current(horizon):
-    """The version is valid beyond the warning window (or has no end)."""
+@cache
+def _status_statement(some: bool):
+    """The statement behind `status_by_control`, built once: its values are bound parameters
+    (edition, the warning horizon and, when `some`, the control ids), so each call only runs
+    it; building the subqueries and their cache key cost more than the query itself."""
+    # The catalog's rows for the edition drive the query: one row per control, whatever
+    # the amount of evidence.
+    wanted = select(CatalogControl.control_id).where(
+        CatalogControl.edition == bindparam("edition"))
+    if some:
+        wanted = wanted.where(CatalogControl.control_id.in_(bindparam("ids", expanding=True)))
+    wanted = wanted.subquery("wanted")
+
+    def live(*columns):
+        return (select(*columns).select_from(EvidenceLink)
+                .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+                .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
+                .where(EvidenceLink.edition == bindparam("edition"),
+                       EvidenceLink.control_id == wanted.c.control_id,
+                       EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
+
     valid_until = EvidenceVersion.valid_until
-    return valid_until.is_(None) | (valid_until > horizon)
+    # Current: open-ended or valid past the warning horizon (as `status_filter` says).
+    has_current = live(literal(1)).where(
+        valid_until.is_(None) | (valid_until > bindparam("horizon", type_=Date))).exists()
+    latest = type_coerce(case((has_current, null()), else_=live(
+        func.max(valid_until)).scalar_subquery()), Date)
+    return select(wanted.c.control_id, has_current, latest)
 
 
 def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatus]:
@@ -85,30 +109,3 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
     if ids is None:
         return found
     return {cid: found.get(cid, EvidenceStatus.NONE) for cid in ids}
-
-
-@cache
-def _status_statement(by_ids: bool):
-    """The statement of `status_by_control`, built once: edition, horizon and ids are bound.
-
-    The catalog's rows for the edition drive it: one row per control, whatever the amount
-    of evidence."""
-    edition = bindparam("edition", type_=String)
-    wanted = select(CatalogControl.control_id).where(CatalogControl.edition == edition)
-    if by_ids:
-        wanted = wanted.where(CatalogControl.control_id.in_(bindparam("ids", expanding=True)))
-    wanted = wanted.subquery("wanted")
-
-    def live(*columns):
-        return (select(*columns).select_from(EvidenceLink)
-                .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
-                .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
-                .where(EvidenceLink.edition == edition,
-                       EvidenceLink.control_id == wanted.c.control_id,
-                       EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
-
-    has_current = live(literal(1)).where(
-        _is_current(bindparam("horizon", type_=EvidenceVersion.valid_until.type))).exists()
-    latest = type_coerce(case((has_current, null()), else_=live(
-        func.max(EvidenceVersion.valid_until)).scalar_subquery()), Date)
-    return select(wanted.c.control_id, has_current, latest)

@@ -76,7 +76,7 @@ from isms.history import (
 )
 from isms.jobqueue import drain, enqueue, queue_backend, register_task
 from isms.mail import MailError, mail_domain, send_mail
-from isms.nav import register_home, register_nav_item
+from isms.nav import endpoint_url, register_home, register_nav_item
 from isms.org import (
     DEFAULT_ORGANISATION_NAME,
     Organisation,
@@ -138,6 +138,7 @@ __all__ = [
     "db",
     "describe_events",
     "drain",
+    "endpoint_url",
     "enqueue",
     "enum_column",
     "find_organisation",

@@ -57,12 +57,12 @@ def _template_helpers(app: Flask) -> None:
     from isms.auth.models import Role
     from isms.history import label
     from isms.nav import (
+        endpoint_url,
         home_url,
         is_current,
         is_current_entry,
         nav_for,
         nav_items_for,
-        nav_url,
         register_nav_item,
     )
     from isms.org import find_organisation
@@ -83,6 +83,7 @@ def _template_helpers(app: Flask) -> None:
     def _globals():
         return {"Role": Role, "organisation": find_organisation, "home_url": home_url,
                 "nav_items_for": nav_items_for, "is_current": is_current,
-                "nav_for": nav_for, "is_current_entry": is_current_entry, "nav_url": nav_url}
+                "nav_for": nav_for, "is_current_entry": is_current_entry,
+                "endpoint_url": endpoint_url}
 
     app.add_template_filter(label, "label")  # the same words the audit history uses

@@ -71,10 +71,10 @@ def is_current(item: NavItem, endpoint: str | None) -> bool:
                for m in item.matches)
 
 
-def nav_url(endpoint: str) -> str:
-    """The address of a menu entry, built once per process (and mount point): a menu entry
-    takes no arguments, so its address never changes while the app runs."""
-    urls = current_app.extensions.setdefault("isms.nav_urls", {})
+def endpoint_url(endpoint: str) -> str:
+    """The address of an endpoint that takes no arguments (a menu entry, a list page), built
+    once per process and mount point: it never changes while the app runs."""
+    urls = current_app.extensions.setdefault("isms.endpoint_urls", {})
     key = (request.script_root, endpoint)
     if key not in urls:
         urls[key] = url_for(endpoint)
@@ -85,6 +85,6 @@ def home_url() -> str:
     """Return the user's home (their role's, else the first menu entry): the landing page."""
     homes = current_app.extensions.get("isms.homes", {})
     if current_user.is_authenticated and current_user.role in homes:
-        return nav_url(homes[current_user.role])
+        return endpoint_url(homes[current_user.role])
     items = current_app.extensions.get("isms.nav", [])
-    return nav_url(items[0].endpoint if items else "auth.users")
+    return endpoint_url(items[0].endpoint if items else "auth.users")
