@@ -248,6 +248,16 @@ def _account_reads(c: _Clients, region: str) -> None:
 
     _tolerant(backup)
 
+    def hub_findings():  # the job's Security Hub step: active, failed findings, 100 a page
+        client = c("securityhub", region)
+        client.describe_hub()
+        equals = [{"Comparison": "EQUALS"}]
+        _pages(client, "get_findings", PaginationConfig={"PageSize": 100}, Filters={
+            "RecordState": [{**equals[0], "Value": "ACTIVE"}],
+            "ComplianceStatus": [{**equals[0], "Value": "FAILED"}]})
+
+    _tolerant(hub_findings)
+
 
 def _collect_account(endpoint: str, management: str, account_id: str, regions: list[str],
                      role_name: str) -> None:

@@ -6,12 +6,15 @@
 A moto server (its own process) holds an organization of N member accounts; for each worker
 count, a new PostgreSQL database (on ISMS_BENCH_POSTGRES_URL's server, default the local one)
 is initialised, the organization added as a connection, the workers started, and
-`isms aws collect --json` timed from start to the run's close. Prints wall time per worker
-count and the speed-up over the first, and writes JSON. The machines here are shared: compare
-the figures of one run with each other, not with another day's.
+`isms aws collect --json` timed from start to the run's close (the clock starts once every
+worker has registered with the queue). Prints wall time per worker count, the speed-up over
+the first, and the CPU seconds moto and the workers spent meanwhile, and writes JSON with the
+load averages before and after. The machines here are shared: compare the figures of one run
+with each other, not with another day's.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -62,6 +65,33 @@ def _organization(endpoint: str, accounts: int) -> list[str]:
         "CreateAccountStatus"]["AccountId"] for n in range(accounts)]
 
 
+# What the checks read, touched once per account and region before anything is timed: moto
+# builds an account's regional state (default VPC, subnets, security groups ...) on first use,
+# which would otherwise be charged to whichever worker count is measured first.
+WARM_READS = (("ec2", "describe_vpcs"), ("ec2", "describe_security_groups"),
+              ("rds", "describe_db_instances"), ("kms", "list_keys"),
+              ("config", "describe_configuration_recorders"), ("guardduty", "list_detectors"),
+              ("backup", "list_backup_plans"), ("cloudtrail", "describe_trails"))
+
+
+def _warm(endpoint: str, accounts: list[str], regions: list[str]) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
+    for account in [MANAGEMENT, *accounts]:
+        keys = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                               RoleSessionName="warm-up")["Credentials"]
+        session = boto3.Session(aws_access_key_id=keys["AccessKeyId"],
+                                aws_secret_access_key=keys["SecretAccessKey"],
+                                aws_session_token=keys["SessionToken"])
+        for region in regions:
+            for service, operation in WARM_READS:
+                with contextlib.suppress(ClientError):
+                    getattr(session.client(service, region_name=region,
+                                           endpoint_url=endpoint), operation)()
+
+
 def _database(server_url: str):
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -88,7 +118,36 @@ def _isms(env, *args, stdin=None) -> str:
     return done.stdout
 
 
-def measure(endpoint: str, regions: str, workers: int, pg_server: str) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_for_workers(url: str, workers: int) -> None:
+    """Wait until every worker has registered with the queue, so start-up is not timed."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ProgrammingError
+
+    engine = create_engine(url)
+    try:
+        for _ in range(600):
+            try:
+                with engine.connect() as conn:
+                    count = conn.scalar(text(
+                        "SELECT count(*) FROM procrastinate.procrastinate_workers"))
+                    if count >= workers:
+                        return
+            except ProgrammingError:
+                pass  # the first worker has not made the queue's tables yet
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    raise SystemExit("the workers did not start")
+
+
+def measure(endpoint: str, regions: str, workers: int, pg_server: str,
+            moto_pid: int) -> dict:
     """Collect the whole organization once with this many workers; return the figures."""
     url, drop = _database(pg_server)
     instance = tempfile.mkdtemp(prefix="isms-bench-aws-")
@@ -108,9 +167,14 @@ def measure(endpoint: str, regions: str, workers: int, pg_server: str) -> dict:
         processes = [subprocess.Popen([str(BIN / "isms"), "worker", "--concurrency", "1"],
                                       env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL) for _ in range(workers)]
+        _wait_for_workers(url, workers)
+        moto_cpu = _cpu_seconds(moto_pid)
+        worker_cpu = sum(_cpu_seconds(p.pid) for p in processes)
         began = time.monotonic()
         report = json.loads(_isms(env, "aws", "collect", "--json").strip().splitlines()[-1])
         wall = time.monotonic() - began
+        moto_cpu = _cpu_seconds(moto_pid) - moto_cpu
+        worker_cpu = sum(_cpu_seconds(p.pid) for p in processes) - worker_cpu
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -119,7 +183,9 @@ def measure(endpoint: str, regions: str, workers: int, pg_server: str) -> dict:
         drop()
     checks = sum(a["checks"] for a in report["accounts"])
     return {"workers": workers, "accounts": len(report["accounts"]), "checks": checks,
-            "seconds": round(wall, 1)}
+            "slices": len(report["accounts"]) * len(regions.split(",")),
+            "seconds": round(wall, 1), "moto_cpu_seconds": round(moto_cpu, 1),
+            "workers_cpu_seconds": round(worker_cpu, 1)}
 
 
 def main() -> None:
@@ -131,22 +197,27 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    load_before = os.getloadavg()
     moto, endpoint = _start_moto()
     try:
-        _organization(endpoint, args.accounts)
+        _warm(endpoint, _organization(endpoint, args.accounts), args.regions.split(","))
         pg = os.environ.get("ISMS_BENCH_POSTGRES_URL", DEFAULT_PG)
-        rows = [measure(endpoint, args.regions, int(n), pg) for n in args.workers.split(",")]
+        rows = [measure(endpoint, args.regions, int(n), pg, moto.pid)
+                for n in args.workers.split(",")]
     finally:
         moto.terminate()
     base = rows[0]["seconds"]
-    print(f"{'workers':>8} {'accounts':>9} {'checks':>7} {'seconds':>8} {'speed-up':>9}")
+    print(f"{'workers':>8} {'accounts':>9} {'checks':>7} {'seconds':>8} {'speed-up':>9} "
+          f"{'moto cpu':>9} {'workers cpu':>12}")
     for row in rows:
         row["speed_up"] = round(base / row["seconds"], 2) if row["seconds"] else None
         print(f"{row['workers']:>8} {row['accounts']:>9} {row['checks']:>7} "
-              f"{row['seconds']:>8} {row['speed_up']:>9}")
+              f"{row['seconds']:>8} {row['speed_up']:>9} {row['moto_cpu_seconds']:>9} "
+              f"{row['workers_cpu_seconds']:>12}")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"regions": args.regions, "runs": rows},
-                                                  indent=2) + "\n")
+        Path(args.json_out).write_text(json.dumps({
+            "regions": args.regions, "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()], "runs": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

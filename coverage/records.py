@@ -42,6 +42,13 @@ def records_by_requirement(framework: str) -> dict[str, RecordSummary]:
         tuple(linked.get(r.id, ()))) for r in records}
 
 
+def record_statuses(framework: str) -> dict[str, str]:
+    """Return the status of every recorded requirement of a framework (one query)."""
+    return {requirement_id: status.value for requirement_id, status in db.session.execute(
+        select(RequirementRecord.requirement_id, RequirementRecord.status)
+        .where(RequirementRecord.framework == framework))}
+
+
 def get_record(framework: str, requirement_id: str) -> RequirementRecord | None:
     return db.session.scalars(
         select(RequirementRecord).where(RequirementRecord.framework == framework,

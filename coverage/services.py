@@ -13,7 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from controls.api import list_decisions
+from flask import current_app
+
+from controls.api import list_control_standings
 from isms.api import Framework, Requirement, clause_counterpart, counterparts
 from management.api import clause_standings
 
@@ -133,7 +135,7 @@ class _Standings:
 
     def __init__(self, edition: str):
         self.edition = edition
-        self.controls = {d.control_id: d for d in list_decisions(edition)}
+        self.controls = list_control_standings(edition)
         self.clauses = clause_standings(edition)
 
     def control(self, control_id: str) -> ItemStanding:
@@ -151,16 +153,50 @@ class _Standings:
                             owner_name=standing.owner_name, clause_status=standing.status,
                             evidence_item_ids=standing.evidence_item_ids)
 
-    def mapped_id(self, iso_id: str, iso_edition: str) -> MappedId:
-        if iso_id.startswith("A."):
-            if iso_edition == self.edition:
-                return MappedId(iso_id, (self.control(iso_id),))
-            return MappedId(iso_id, tuple(self.control(c.control_id)
-                                          for c in counterparts(iso_edition, iso_id)))
-        if iso_edition == self.edition:
-            return MappedId(iso_id, (self.clause(iso_id),))
-        other = clause_counterpart(iso_id, iso_edition, self.edition)
-        return MappedId(iso_id, (self.clause(other.clause_id),) if other else ())
+
+@dataclass(frozen=True)
+class _Plan:
+    """A framework's mapping read in one edition; catalog data only, so built once a process."""
+
+    framework: Framework
+    leaves: tuple[Requirement, ...]
+    refs: dict  # mapped iso id -> ((kind, ref id), ...) standing for it in the edition
+    controls: dict  # leaf id -> the edition's control ids behind it
+    below: tuple  # (node, ids of the leaves at or below it), in document order
+
+
+def _refs(iso_id: str, iso_edition: str, edition: str) -> tuple[tuple[str, str], ...]:
+    if iso_id.startswith("A."):
+        if iso_edition == edition:
+            return (("control", iso_id),)
+        return tuple(("control", c.control_id) for c in counterparts(iso_edition, iso_id))
+    if iso_edition == edition:
+        return (("clause", iso_id),)
+    other = clause_counterpart(iso_id, iso_edition, edition)
+    return (("clause", other.clause_id),) if other else ()
+
+
+def _plan(framework: Framework, edition: str) -> _Plan:
+    plans = current_app.extensions.setdefault("coverage.plans", {})
+    plan = plans.get((framework.code, edition))
+    if plan is not None and plan.framework is framework:  # not after a catalog reload
+        return plan
+    leaves = framework.leaves
+    refs = {iso_id: _refs(iso_id, framework.iso_edition, edition)
+            for leaf in leaves for iso_id in leaf.iso_ids}
+    below: dict[str, list[str]] = {}
+    for leaf in leaves:
+        node_id = leaf.requirement_id
+        while node_id is not None:
+            below.setdefault(node_id, []).append(leaf.requirement_id)
+            node_id = framework.get(node_id).parent_id
+    plan = plans[(framework.code, edition)] = _Plan(
+        framework, leaves, refs,
+        {leaf.requirement_id: tuple(ref for i in leaf.iso_ids for kind, ref in refs[i]
+                                    if kind == "control") for leaf in leaves},
+        tuple((r, tuple(below[r.requirement_id])) for r in framework.requirements
+              if r.requirement_id in below))
+    return plan
 
 
 def compute_coverage(framework: Framework, edition: str, visible=None) -> Coverage:
@@ -169,31 +205,45 @@ def compute_coverage(framework: Framework, edition: str, visible=None) -> Covera
     `visible` (control ids, or None for no limit) keeps an auditor to their scope: a leaf
     shows only when every control behind it is in scope, so no verdict leaks the rest.
     """
+    plan = _plan(framework, edition)
     standings = _Standings(edition)
-    cache: dict[str, MappedId] = {}
-    leaves = {}
-    for requirement in framework.leaves:
-        mapped = []
-        for iso_id in requirement.iso_ids:
-            if iso_id not in cache:
-                cache[iso_id] = standings.mapped_id(iso_id, framework.iso_edition)
-            mapped.append(cache[iso_id])
-        leaf = LeafCoverage(requirement, leaf_verdict(tuple(mapped)), tuple(mapped))
-        if visible is None or all(i.ref_id in visible for m in mapped for i in m.items
-                                  if i.kind == "control"):
-            leaves[requirement.requirement_id] = leaf
-    return Coverage(framework, edition, leaves, _roll_up(framework, leaves))
+    items: dict[tuple[str, str], ItemStanding] = {}
+    mapped_ids = {}
+    for iso_id, refs in plan.refs.items():
+        for ref in refs:
+            if ref not in items:
+                items[ref] = (standings.control if ref[0] == "control"
+                              else standings.clause)(ref[1])
+        mapped_ids[iso_id] = MappedId(iso_id, tuple(items[ref] for ref in refs))
+    leaves, by_ids = {}, {}  # many leaves map to the same ids: their verdict is worked out once
+    for requirement in plan.leaves:
+        rid = requirement.requirement_id
+        if visible is None or all(c in visible for c in plan.controls[rid]):
+            found = by_ids.get(requirement.iso_ids)
+            if found is None:
+                mapped = tuple(mapped_ids[i] for i in requirement.iso_ids)
+                found = by_ids[requirement.iso_ids] = (leaf_verdict(mapped), mapped)
+            leaves[rid] = LeafCoverage(requirement, *found)
+    return Coverage(framework, edition, leaves, _roll_up(plan, leaves, visible is None))
 
 
-def _roll_up(framework: Framework, leaves: dict) -> dict:
-    counts: dict[str, Counter] = {}
-    for leaf in leaves.values():
-        node_id = leaf.requirement.requirement_id
-        while node_id is not None:
-            counts.setdefault(node_id, Counter())[leaf.verdict] += 1
-            node_id = framework.get(node_id).parent_id
-    return {node_id: NodeCoverage(framework.get(node_id), found, node_verdict(found))
-            for node_id, found in counts.items()}
+def _roll_up(plan: _Plan, leaves: dict, every_leaf: bool) -> dict:
+    """Count each node's visible leaves by verdict; nodes without one are left out."""
+    verdicts = {rid: leaf.verdict for rid, leaf in leaves.items()}
+    # A leaf counts itself once: the leaves of one verdict share one count (read, never changed)
+    alone = {verdict: Counter({verdict: 1}) for verdict in VERDICTS}
+    nodes = {}
+    for requirement, below in plan.below:
+        rid = requirement.requirement_id
+        if rid in verdicts:
+            verdict = verdicts[rid]
+            nodes[rid] = NodeCoverage(requirement, alone[verdict], verdict)
+            continue
+        found = Counter(map(verdicts.__getitem__, below) if every_leaf
+                        else [verdicts[r] for r in below if r in verdicts])
+        if found:
+            nodes[rid] = NodeCoverage(requirement, found, node_verdict(found))
+    return nodes
 
 
 def section_rows(coverage: Coverage) -> list[NodeCoverage]:

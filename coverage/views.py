@@ -2,9 +2,20 @@
 and the record of how an unmapped requirement is met."""
 
 import re
+from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 
 from coverage.forms import LinkEvidenceForm, RecordForm
 from coverage.models import RecordStatus
@@ -15,7 +26,7 @@ from coverage.records import (
     object_id,
     record_evidence,
     record_for_update,
-    records_by_requirement,
+    record_statuses,
     unlink_evidence,
     update_record,
 )
@@ -32,6 +43,7 @@ from isms.api import (
     form_status,
     get_framework,
     get_organisation,
+    label,
     list_assignable_owners,
     list_frameworks,
     list_object_events,
@@ -69,8 +81,82 @@ def heading_of(requirement) -> str:
     return requirement.heading
 
 
+def counts_text(counts) -> str:
+    """Leaves by verdict as people read them: `3 covered · 1 gap`."""
+    return " · ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+
+
+def bar_parts(counts) -> list[tuple[str, str, str]]:
+    """The stacked bar's pieces, left to right: (x, width, verdict), in percent to 2 places."""
+    total, x, parts = sum(counts.values()), 0, []
+    for v in VERDICTS:
+        if total and counts[v]:
+            width = 100 * counts[v] / total
+            parts.append((f"{x:.2f}", f"{width:.2f}", v))
+            x += width
+    return parts
+
+
+BADGES = {v: Markup('<span class="badge verdict-{0}">{1}</span>').format(v, label(v))
+          for v in VERDICTS}
+
+
+def verdict_badge(verdict: str) -> Markup:
+    return BADGES[verdict]
+
+
+def requirement_links(code: str) -> dict[str, str]:
+    """The address of each requirement's page: the route's prefix built once a request, each
+    id quoted as the route quotes it once a process (the catalog does not change)."""
+    framework, cache = _framework(code), current_app.extensions.setdefault("coverage.ids", {})
+    built, segments = cache.get(code, (None, {}))
+    if built is not framework:  # first use, or the catalog was loaded again
+        to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
+        segments = {r.requirement_id: to_url(r.requirement_id) for r in framework.requirements}
+        cache[code] = (framework, segments)
+    prefix = url_for("coverage.requirement", code=code, requirement_id="~")[:-1]
+    return {rid: prefix + segment for rid, segment in segments.items()}
+
+
+class TreeRow(NamedTuple):
+    """One requirement of a section's table, as the page prints it."""
+
+    level: int
+    address: str
+    label: str
+    title: str
+    heading: str | None  # under a verdict filter, where an untitled requirement sits
+    badge: Markup | str  # a leaf's verdict; "" for a parent
+    record_status: str  # an unmapped leaf's record, as people read it
+    summary: str  # a parent's leaves by verdict
+    maps_to: str
+
+
+def tree_table(coverage, verdict: str, statuses: dict, links: dict) -> dict[str, list[TreeRow]]:
+    """Each section's rows (see `tree_rows`), the values worked out once here, not per row
+    in the template."""
+    grouped = {}
+    for section_id, rows in tree_rows(coverage, verdict).items():
+        table = grouped[section_id] = []
+        for node, leaf in rows:
+            req = node.requirement
+            record_status = ""
+            if leaf is not None and leaf.verdict == "unmapped":
+                record_status = label(statuses.get(req.requirement_id, "not_started"))
+            table.append(TreeRow(
+                req.level, links[req.requirement_id], req.label, req.title,
+                heading_of(req) if verdict and not req.title else None,
+                BADGES[leaf.verdict] if leaf else "", record_status,
+                "" if leaf else counts_text(node.counts),
+                ", ".join(req.iso_ids) if leaf else ""))
+    return grouped
+
+
 bp.add_app_template_global(section_name)
 bp.add_app_template_global(heading_of)
+bp.add_app_template_global(counts_text)
+bp.add_app_template_global(bar_parts)
+bp.add_app_template_global(verdict_badge)
 bp.add_app_template_global(VERDICTS, "coverage_verdicts")
 
 
@@ -88,10 +174,11 @@ def framework(code: str):
     """The framework's tree: sections with counts and a bar, filtered by verdict."""
     coverage = _coverage(_framework(code))
     verdict = pick_arg(request.args, "verdict", VERDICTS)
+    links = requirement_links(code)
     return render_template(
         "coverage/framework.html", coverage=coverage, framework=coverage.framework,
-        sections=section_rows(coverage), verdict=verdict, tree=tree_rows(coverage, verdict),
-        records=records_by_requirement(code))
+        sections=section_rows(coverage), verdict=verdict, links=links,
+        tree=tree_table(coverage, verdict, record_statuses(code), links))
 
 
 @bp.route("/frameworks/<code>/<requirement_id>")

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from isms.api import clauses, db
+from isms.api import User, clauses, db
 from management.api_records import FindingRecord, RiskRecord, list_findings, list_risks
 from management.checks import RiskTreatment, clause_statuses, risk_treatments
 from management.clauses import clause_progress
@@ -82,9 +81,11 @@ class ClauseStanding:
 
 def clause_standings(edition: str) -> dict[str, ClauseStanding]:
     """Return every clause requirement's status, owner and linked evidence ids (two queries)."""
-    states = {s.clause_id: s for s in db.session.scalars(
-        select(ClauseState).where(ClauseState.edition == edition)
-        .options(joinedload(ClauseState.owner)))}
+    states = {clause_id: (status.value, name or email) for clause_id, status, name, email
+              in db.session.execute(
+                  select(ClauseState.clause_id, ClauseState.status, User.name, User.email)
+                  .outerjoin(User, User.id == ClauseState.owner_id)
+                  .where(ClauseState.edition == edition))}
     linked: dict[str, list[int]] = {}
     for clause_id, item_id in db.session.execute(
             select(ClauseState.clause_id, ClauseEvidence.evidence_item_id)
@@ -93,10 +94,9 @@ def clause_standings(edition: str) -> dict[str, ClauseStanding]:
         linked.setdefault(clause_id, []).append(item_id)
     found = {}
     for clause in clauses(edition):
-        state = states.get(clause.clause_id)
+        status, owner_name = states.get(clause.clause_id, ("not_started", None))
         found[clause.clause_id] = ClauseStanding(
-            clause.clause_id, clause.title, state.status.value if state else "not_started",
-            state.owner.display_name if state and state.owner else None,
+            clause.clause_id, clause.title, status, owner_name,
             tuple(linked.get(clause.clause_id, ())))
     return found
 

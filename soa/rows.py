@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from connectors.api import check_verdicts
 from controls.api import Applicability, Responsibility, list_decisions
 from evidence.api import current_evidence_labels, inherited_evidence
 from isms.api import counterparts, get_edition
@@ -28,7 +29,8 @@ def soa_header(edition: str) -> list[str]:
             "Applicable", "Inclusion reasons", *(label for _, label in REASON_COLUMNS),
             "Justification",
             "Implementation status", "Responsibility", "Company part", "AWS part",
-            "Risk refs", "Owner", "Evidence", "Evidence status", "Last review", "Next review"]
+            "Risk refs", "Owner", "Evidence", "Evidence status", "AWS checks", "Last review",
+            "Next review"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class SoaRow:
     owner: str
     evidence: str  # one `title (vN, YYYY-MM-DD)` per line
     evidence_status: str
+    aws_checks: str  # "3 passing, 1 failing: iam-root-mfa (account 111111111111)", or ""
     last_review: object
     next_review: object
 
@@ -56,13 +59,15 @@ class SoaRow:
         return [self.control_id, self.title, self.group, self.source, self.applicable,
                 self.reasons, *self.reason_flags, self.justification, self.status,
                 self.responsibility, self.company_part, self.aws_part, self.risk_refs,
-                self.owner, self.evidence, self.evidence_status, self.last_review, self.next_review]
+                self.owner, self.evidence, self.evidence_status, self.aws_checks,
+                self.last_review, self.next_review]
 
 
 def soa_rows(edition: str) -> list[SoaRow]:
     """Return one row per control of the edition, in catalog order (a fixed few queries)."""
     catalog = get_edition(edition)
     evidence = current_evidence_labels(edition)
+    checks = check_verdicts(edition)
     inherited = [f"{r.title} (inherited from AWS, valid until {r.valid_until:%Y-%m-%d})"
                  if r.valid_until else f"{r.title} (inherited from AWS)"
                  for r in inherited_evidence("aws") if r.status != "expired"]
@@ -84,8 +89,40 @@ def soa_rows(edition: str) -> list[SoaRow]:
             STATUS_WORDS.get(getattr(d.implementation_status, "value", ""), ""),
             RESPONSIBILITY_WORDS[d.responsibility.value], d.company_part, d.aws_part,
             d.risk_refs, d.owner_name, "\n".join(labels), EVIDENCE_WORDS[d.evidence],
-            d.last_reviewed_on, d.next_review_on))
+            aws_checks_text(checks.get(d.control_id, [])), d.last_reviewed_on,
+            d.next_review_on))
     return rows
+
+
+CHECK_WORDS = (("pass", "passing"), ("fail", "failing"), ("error", "in error"),
+               ("not_applicable", "not applicable"))
+CHECK_RANK = {"error": 0, "fail": 1, "pass": 2, "not_applicable": 3}
+
+
+def aws_checks_text(verdicts) -> str:
+    """One control's AWS checks as a line: counts per verdict, then what fails and where.
+
+    A check counts once, with its worst verdict over every connection and account (an
+    organization's check passes only when all its accounts pass); "" when no check covers it.
+    """
+    worst: dict[str, str] = {}
+    accounts: dict[str, set[str]] = {}
+    for v in verdicts:
+        if CHECK_RANK.get(v.verdict, 9) < CHECK_RANK.get(worst.get(v.check_id, ""), 9):
+            worst[v.check_id] = v.verdict
+        accounts.setdefault(v.check_id, set()).update(v.failing_accounts)
+    if not worst:
+        return ""
+    counts = [f"{sum(w == key for w in worst.values())} {word}" for key, word in CHECK_WORDS
+              if key in worst.values()]
+    named = []
+    for check_id in sorted(worst, key=lambda c: (worst[c] != "fail", c)):
+        if worst[check_id] in ("fail", "error"):
+            where = sorted(accounts[check_id])
+            label = "account" if len(where) == 1 else "accounts"
+            named.append(f"{check_id} ({'error, ' if worst[check_id] == 'error' else ''}"
+                         f"{label} {', '.join(where)})")
+    return ", ".join(counts) + (": " + "; ".join(named) if named else "")
 
 
 def snapshot(edition: str, rows: list[SoaRow] | None = None) -> dict[str, dict]:

@@ -5,6 +5,7 @@ punctuation and dashes never matter. A word not listed here is asked about, neve
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # The fields a column can hold, as the command line and the mapping step name them.
 FIELDS = ("id", "title", "applicability", "reasons", "legal", "contractual", "business",
@@ -42,7 +43,12 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "ß": "ss", "\u2
 
 def normalise(text) -> str:
     """Fold case, accents, punctuation, dashes and spaces out of a header or a word."""
-    text = unicodedata.normalize("NFKD", str(text or "").translate(_LIGATURES))
+    return _normalise(str(text or ""))
+
+
+@lru_cache(maxsize=8192)  # a workbook repeats the same few words thousands of times
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"[^\w#✓✔]+", " ", text.replace("_", " "))
     return re.sub(r"\s+", " ", text).strip()

@@ -36,8 +36,8 @@ HEADER_FILL = "#1F3B5C"
 # (minimum, maximum) width in character units per SoA column, in soa_header order.
 SOA_BOUNDS = [(8, 12), (22, 34), (14, 22), (9, 18), (10, 11), (10, 16), (10, 11), (11, 12),
               (9, 10), (10, 11), (24, 48), (14, 15), (13, 15), (18, 36), (18, 36), (9, 14),
-              (12, 18), (22, 44), (9, 10), (11, 11), (11, 11)]
-SOA_WRAPPED = {1, 2, 3, 5, 10, 13, 14, 15, 16, 17}  # 0-based columns holding prose
+              (12, 18), (22, 44), (9, 10), (10, 36), (11, 11), (11, 11)]
+SOA_WRAPPED = {1, 2, 3, 5, 10, 13, 14, 15, 16, 17, 19}  # 0-based columns holding prose
 
 
 class Formats:

@@ -25,9 +25,11 @@ from evidence.api import store_file_evidence
 from isms.api import db, get_edition, record_event
 
 FORMATS = ("prowler-ocsf", "asff")
+# Findings the collector reads from Security Hub itself: ASFF, kept apart from imported files.
+COLLECTED = "securityhub"
 ISO = re.compile(r"ISO\s?/?(?:IEC)?\s?27001\W*(2013|2022)\W+(?:Annex\s)?(A\.[\d.]+[A-Z]?)", re.I)
-FAILED = {"prowler-ocsf": "FAIL", "asff": "FAILED"}
-PASSED = {"prowler-ocsf": "PASS", "asff": "PASSED"}
+FAILED = {"prowler-ocsf": "FAIL", "asff": "FAILED", COLLECTED: "FAILED"}
+PASSED = {"prowler-ocsf": "PASS", "asff": "PASSED", COLLECTED: "PASSED"}
 
 
 class FindingsError(ValueError):
@@ -58,21 +60,56 @@ def import_findings(stream, fmt: str, owner_id: int, today: date,
     if fmt not in FORMATS:
         raise FindingsError(f"Unknown format {fmt!r}: use prowler-ocsf or asff.")
     groups, total = _read_groups(stream, fmt)
+    added, unchanged, unmapped = store_groups(groups, fmt, owner_id, today, actor)
+    report = ImportReport(total, len(groups), added, unchanged, unmapped)
+    record_event("aws.findings_import", "aws_findings", fmt, actor=actor, after={
+        "findings": total, "checks": len(groups), "versions_added": added})
+    return report
+
+
+def store_groups(groups: dict, source: str, owner_id: int, today: date,
+                 actor: str) -> tuple[int, int, tuple[str, ...]]:
+    """Store each (check, account) group; return (versions added, unchanged, unmapped checks)."""
     added = unchanged = 0
     unmapped = []
     for (check_id, account), group in sorted(groups.items()):
         refs = sorted(group.refs) or _table_refs(check_id)
         if not refs:
             unmapped.append(check_id)
-        if _store(fmt, check_id, account, group, refs, owner_id, today, actor):
+        if _store(source, check_id, account, group, refs, owner_id, today, actor):
             added += 1
         else:
             unchanged += 1
-    report = ImportReport(total, len(groups), added, unchanged,
-                          tuple(sorted(set(unmapped))))
-    record_event("aws.findings_import", "aws_findings", fmt, actor=actor, after={
-        "findings": total, "checks": len(groups), "versions_added": added})
-    return report
+    return added, unchanged, tuple(sorted(set(unmapped)))
+
+
+def group_asff(findings, groups: dict | None = None) -> dict:
+    """Add ASFF findings (dicts, as GetFindings returns them) to the groups per check, account."""
+    groups = {} if groups is None else groups
+    for finding in findings:
+        row = _read_asff(finding)
+        if row is not None:
+            _add(groups, COLLECTED, *row)
+    return groups
+
+
+def groups_to_json(groups: dict) -> list:
+    """The groups as plain JSON values (a job keeps them until its account is merged)."""
+    return [{"check": check, "account": account, "title": g.title, "counts": g.counts,
+             "muted": g.muted, "failing": sorted(g.failing), "refs": sorted(g.refs)}
+            for (check, account), g in sorted(groups.items())]
+
+
+def merge_json_groups(rows: list, groups: dict) -> dict:
+    """Fold groups kept as JSON (one region's) into the groups of the whole account."""
+    for row in rows:
+        group = groups.setdefault((row["check"], row["account"]), Group(row["title"]))
+        for mine, theirs in ((group.counts, row["counts"]), (group.muted, row["muted"])):
+            for status, count in theirs.items():
+                mine[status] = mine.get(status, 0) + count
+        group.failing |= set(row["failing"])
+        group.refs |= {tuple(ref) for ref in row["refs"]}
+    return groups
 
 
 def _read_groups(stream, fmt: str):
@@ -234,7 +271,9 @@ def _store(fmt, check_id, account, group, refs, owner_id, today, actor) -> bool:
               f"{group.title}"[:200],
         owner_id=owner_id, refs=refs, collected_on=today,
         valid_until=today + timedelta(days=current_app.config["ISMS_AWS_VALID_DAYS"]),
-        description=f"Imported from {fmt} findings for AWS account {account}.",
+        description=(f"Read from Security Hub (active, failed findings) in AWS account "
+                     f"{account}." if fmt == COLLECTED
+                     else f"Imported from {fmt} findings for AWS account {account}."),
         tags=("aws", "findings"), audit_actor=actor, only_if_changed=True)
     if state is None:
         state = AwsFindingCheck(source=fmt, check_id=check_id, account_id=account)

@@ -16,10 +16,18 @@ from flask import current_app
 from sqlalchemy import exists, func, select, update
 
 from connectors.aws.collectors.base import Probe, Result, Verdict, canonical_json, run_check
+from connectors.aws.collectors.hub_findings import read_failed_findings
 from connectors.aws.collectors.merge import combine
 from connectors.aws.collectors.organizations import list_members
 from connectors.aws.collectors.registry import ANY_REGION, CHECKS, REGIONAL, checks_for
 from connectors.aws.collectors.session import AccountError, open_probe
+from connectors.aws.findings import (
+    COLLECTED,
+    group_asff,
+    groups_to_json,
+    merge_json_groups,
+    store_groups,
+)
 from connectors.aws.models import (
     AwsCheck,
     AwsCheckResult,
@@ -36,6 +44,7 @@ log = logging.getLogger("isms.aws")
 ACTOR = "system:aws-collect"
 TASK = "aws.collect_slice"
 ACCOUNT_ERROR = "_account"
+HUB = "_securityhub"  # the slice's Security Hub findings, beside its checks' results
 
 
 def start_run(connection: AwsConnection, trigger: str, actor: str = ACTOR) -> AwsRun:
@@ -121,7 +130,7 @@ def _read_slice(piece: AwsRunSlice) -> None:
     except AccountError as error:
         results[ACCOUNT_ERROR] = {"reason": str(error)}
     else:
-        here = Probe(whole.session, [piece.region], whole.endpoint_url)
+        here = whole.in_regions([piece.region])
         deadline = time.monotonic() + current_app.config["ISMS_JOB_TIME_LIMIT"]
         for check in checks_for(piece.is_primary):
             if time.monotonic() > deadline:
@@ -133,13 +142,24 @@ def _read_slice(piece: AwsRunSlice) -> None:
             piece.checks_done += 1
             db.session.commit()
             pause_in_job(TASK)  # test only: a worker may be killed here, mid-job
+        results[HUB] = _read_hub(here, piece.region, account.account_id, deadline)
     save_slice(piece, results)
+
+
+def _read_hub(probe: Probe, region: str, account_id: str, deadline: float) -> dict:
+    """Read the region's active, failed Security Hub findings, grouped per check and account."""
+    if time.monotonic() > deadline:
+        return {"status": "error", "detail": "not read: the job's time limit was reached",
+                "groups": []}
+    found = read_failed_findings(probe, region, account_id)
+    return {"status": found.status, "detail": found.detail,
+            "groups": groups_to_json(group_asff(found.findings))}
 
 
 def save_slice(piece: AwsRunSlice, results: dict[str, dict]) -> None:
     """Keep a slice's results ({check id: verdict, reason, data}) and mark it done."""
     piece.results = json.dumps(results, sort_keys=True, default=str)
-    piece.checks_done = len(results)
+    piece.checks_done = sum(key not in (ACCOUNT_ERROR, HUB) for key in results)
     piece.status, piece.finished_at = "done", utcnow()
     db.session.commit()
 
@@ -169,13 +189,16 @@ def _merge_account(run_account_id: int, today: date) -> None:
     slices = list(db.session.scalars(select(AwsRunSlice).where(
         AwsRunSlice.run_account_id == run_account_id).order_by(AwsRunSlice.id)))
     per_check: dict[str, dict[str, Result]] = {}
+    hub: dict[str, dict] = {}
     failure = ""
     for piece in slices:
         found = json.loads(piece.results or "{}")
         if ACCOUNT_ERROR in found:
             failure = found[ACCOUNT_ERROR]["reason"]
+        if HUB in found:
+            hub[piece.region] = found[HUB]
         for check_id, row in found.items():
-            if check_id != ACCOUNT_ERROR:
+            if check_id not in (ACCOUNT_ERROR, HUB):
                 per_check.setdefault(check_id, {})[piece.region] = Result(
                     Verdict(row["verdict"]), row["reason"], row["data"])
     if failure:
@@ -184,6 +207,7 @@ def _merge_account(run_account_id: int, today: date) -> None:
         store_results(run, connection, account.account_id, {
             check_id: combine(by_region, check_id in ANY_REGION)
             for check_id, by_region in per_check.items()}, today, account)
+        store_hub_findings(connection, account, hub, today)
     account.finished_at = utcnow()
     db.session.commit()
 
@@ -206,6 +230,28 @@ def store_results(run: AwsRun, connection: AwsConnection, account_id: str,
     account.failed = sum(r.verdict is Verdict.FAIL for r in results.values())
     account.status = "partial" if errors else "ok"
     account.message = f"{len(results) - errors} checks read, {errors} errors."
+
+
+def store_hub_findings(connection: AwsConnection, account: AwsRunAccount,
+                       by_region: dict[str, dict], today: date) -> None:
+    """Store the account's Security Hub findings as imported ASFF is, and say how it went."""
+    if not by_region:
+        return
+    groups: dict = {}
+    for region in sorted(by_region):
+        merge_json_groups(by_region[region]["groups"], groups)
+    added, unchanged, _ = store_groups(groups, COLLECTED, connection.owner_id, today, ACTOR)
+    failing = sum(g.counts.get("FAILED", 0) for g in groups.values())
+    suppressed = sum(g.muted.get("FAILED", 0) for g in groups.values())
+    said = [f"Security Hub: {failing} active failed findings"
+            + (f" ({suppressed} suppressed apart)" if suppressed else "")
+            + f" in {len(groups)} checks, {added} new versions, {unchanged} unchanged"]
+    said += [f"{region}: {row['detail']}" for region, row in sorted(by_region.items())
+             if row["status"] != "read"]
+    if account.status == "ok" and any(row["status"] in ("denied", "error")
+                                      for row in by_region.values()):
+        account.status = "partial"
+    account.message = f"{account.message} {'; '.join(said)}."
 
 
 def _record(run, connection, account_id, check, result, payload: bytes,
@@ -257,7 +303,8 @@ def _finish_run(run_id: int) -> None:
         .where(AwsRunAccount.run_id == run_id)).one()
     total = sum(counts.values())
     run.status = ("error" if counts.get("error", 0) == total
-                  else "partial" if errors or counts.get("error") else "ok")
+                  else "partial" if errors or counts.get("error") or counts.get("partial")
+                  else "ok")
     if total == 1:
         only = db.session.scalars(select(AwsRunAccount).where(
             AwsRunAccount.run_id == run_id)).one()

@@ -6,7 +6,13 @@ import logging
 from sqlalchemy import func, select, text
 
 from connectors.aws.collectors.registry import BY_ID, CHECKS
-from connectors.aws.models import AwsCheck, AwsCheckResult, AwsConnection, AwsRun
+from connectors.aws.models import (
+    AwsCheck,
+    AwsCheckResult,
+    AwsConnection,
+    AwsRun,
+    AwsRunAccount,
+)
 from connectors.aws.runs import collect
 from connectors.aws.services import ConnectionValues, save_connection
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
@@ -140,6 +146,9 @@ def test_access_denied_on_one_check_is_an_error_and_the_others_complete(
             assert results.pop(check_id) == "error"
             assert reasons[check_id].startswith("Could not read: SignatureDoesNotMatch")
         assert "error" not in results.values()
+        # Security Hub's findings could not be read either: said on the run, not a crash.
+        message = db.session.scalars(select(AwsRunAccount.message)).one()
+        assert "us-east-1: could not read: SignatureDoesNotMatch" in message
         state = db.session.scalars(select(AwsCheck).filter_by(
             check_id="ebs-encryption-by-default")).one()
         assert state.verdict == "error" and state.evidence_item_id is None

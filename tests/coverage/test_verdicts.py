@@ -156,3 +156,47 @@ def test_a_control_new_in_2022_is_undecided_on_2013(client, runner, login_as):
     decide(client, "A.15.1.3")
     add_evidence(client, ["A.15.1.3"])
     assert verdicts(coverage_json(runner))["6.1.1"] == "gap"
+
+
+@pytest.mark.edition("2022")
+def test_the_standings_coverage_reads_match_the_full_decisions_and_clause_records(
+        app, client, login_as, make_user):
+    """Coverage reads controls and clauses as columns; they must say what the full readers say."""
+    from controls.api import list_control_standings, list_decisions
+    from management.api import clause_standings
+
+    login_as(Role.LEAD)
+    owner = make_user(Role.OWNER, name="Olga")
+    unnamed = make_user(Role.OWNER, email="no.name@example.com")
+    decide(client, "A.8.31", owner_id=str(owner.id))
+    decide(client, "A.8.32", implementation_status="partial", owner_id=str(unnamed.id))
+    decide(client, "A.5.1", applicability="excluded", reasons=[], implementation_status="")
+    add_evidence(client, ["A.8.31"])
+    reviewed_on = TODAY - timedelta(days=3)
+    assert client.post("/controls/A.8.31/reviews/new", data={
+        "reviewed_on": reviewed_on.isoformat(), "outcome": "effective", "notes": "Checked.",
+        "follow_ups-0-title": "", "follow_ups-0-owner_id": "",
+        "follow_ups-0-due_on": ""}).status_code == 302
+    assert client.post("/isms/5.2/edit", data={"status": "in_progress", "owner_id": str(owner.id),
+                                               "notes": ""}).status_code == 302
+    with app.test_request_context():
+        standings = list_control_standings("2022")
+        decisions = {d.control_id: d for d in list_decisions("2022")}
+        clauses = clause_standings("2022")
+    assert list(standings) == list(decisions)
+    fields = ("title", "applicability", "implementation_status", "evidence", "owner_name",
+              "last_reviewed_on")
+    for control_id, decision in decisions.items():
+        assert [getattr(standings[control_id], f) for f in fields] == [
+            getattr(decision, f) for f in fields], control_id
+    assert (standings["A.8.31"].owner_name, standings["A.8.31"].evidence,
+            standings["A.8.31"].last_reviewed_on) == ("Olga", "current", reviewed_on)
+    assert standings["A.8.32"].owner_name == "no.name@example.com"
+    assert standings["A.5.1"].applicability == "excluded"
+    assert (clauses["5.2"].status, clauses["5.2"].owner_name) == ("in_progress", "Olga")
+    assert (clauses["5.3"].status, clauses["5.3"].owner_name) == ("not_started", None)
+    html = client.get("/frameworks/nis2/1.1.1.a").get_data(as_text=True)
+    assert "Owner: Olga" in html and "In progress" in html
+    html = client.get("/frameworks/nis2/6.6.2").get_data(as_text=True)
+    assert html.count("Owner: Olga") == 1 and "Owner: no.name@example.com" in html
+    assert reviewed_on.isoformat() in html and html.count("never") == 1

@@ -267,6 +267,44 @@ def test_the_printed_workbook_is_readable_on_a4(demo, client, tmp_path):
     assert (ARTIFACTS / "soa-first-page.png").stat().st_size > 1000
 
 
+def test_the_exported_soa_shows_each_controls_aws_checks_over_all_accounts(demo, client):
+    from connectors.aws.models import AwsConnection
+
+    with demo.app_context():
+        account = db.session.scalars(select(AwsConnection.account_id)).one()
+    _sign_in(client, "lead@cloudar.example", "isms-demo-lead")
+    rows = _soa(client.get("/soa/export.xlsx").data)
+    # A.9.2.3: root MFA fails in the demo's last run; root keys and admin policies pass.
+    assert rows["A.9.2.3"]["AWS checks"] == (
+        f"2 passing, 1 failing: iam-root-mfa (account {account})")
+    assert rows["A.12.3.1"]["AWS checks"] == (
+        f"2 passing, 1 failing: s3-versioning (account {account})")
+    assert rows["A.5.1.1"]["AWS checks"] is None  # no check covers a policy control
+    header = list(rows["A.9.2.3"])
+    assert header.index("AWS checks") == header.index("Evidence status") + 1
+
+
+def test_the_aws_checks_line_counts_each_check_once_at_its_worst(app):
+    from connectors.api import CheckVerdict
+    from soa.rows import aws_checks_text
+
+    def verdict(connection, check_id, result, failing=()):
+        return CheckVerdict(connection, f"c{connection}", check_id, check_id, result, "",
+                            None, 3, tuple(failing))
+
+    assert aws_checks_text([]) == ""
+    assert aws_checks_text([
+        verdict(1, "iam-root-mfa", "fail", ["111111111111"]),
+        verdict(2, "iam-root-mfa", "fail", ["222222222222"]),
+        verdict(1, "iam-no-admin-policies", "pass"), verdict(2, "iam-no-admin-policies", "pass"),
+        verdict(1, "iam-root-no-access-keys", "pass"), verdict(1, "s3-versioning", "pass"),
+        verdict(2, "s3-versioning", "error", ["333333333333"]),
+        verdict(1, "rds-backups", "not_applicable"),
+    ]) == ("2 passing, 1 failing, 1 in error, 1 not applicable: "
+           "iam-root-mfa (accounts 111111111111, 222222222222); "
+           "s3-versioning (error, account 333333333333)")
+
+
 def test_the_export_runs_the_same_queries_however_much_evidence(app, client, login_as,
                                                                 count_queries):
     login_as(Role.LEAD)

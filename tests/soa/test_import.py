@@ -282,23 +282,25 @@ def test_the_new_export_layout_with_reason_columns_source_and_evidence_is_read(a
     header = ["ID", "Control", "Clause", "Source", "Applicable", "Inclusion reasons",
               "Legal/regulatory", "Contractual", "Business", "Risk treatment", "Justification",
               "Implementation status", "Responsibility", "Company part", "AWS part",
-              "Risk refs", "Owner", "Evidence", "Evidence status", "Last review",
-              "Next review"]
+              "Risk refs", "Owner", "Evidence", "Evidence status", "AWS checks",
+              "Last review", "Next review"]
     rows = [header,
             ["A.5.1.1", "Policies for information security", "A.5 Information security "
              "policies", "ISO/IEC 27001:2013 Annex A", "Yes", "Legal, Risk", "Yes", None, None,
              "Yes", "Board wants it.", "Implemented", "Company", None, None, "R-001", None,
-             "Policy (v2, 2026-01-01)", "Current", None, None],
+             "Policy (v2, 2026-01-01)", "Current", "1 passing, 1 failing: iam-root-mfa "
+             "(account 111111111111)", None, None],
             ["A.5.1.2", "Review of the policies for information security", "A.5 Information "
              "security policies", "ISO/IEC 27001:2013 Annex A", "No", None, None, None, None,
              None, "Covered by A.5.1.1.", None, "Company", None, None, None, None, None,
-             "None", None, None]]
+             "None", None, None, None]]
     path = make_xlsx(tmp_path / "new-export.xlsx", {"SoA": rows})
     summary = _summary(runner, path)
     columns = summary["columns"]
     assert (columns["G"], columns["H"], columns["I"], columns["J"]) == (
         "legal", "contractual", "business", "risk")
     assert columns["D"] is None and columns["R"] is None and columns["S"] is None
+    assert columns["T"] is None  # the AWS checks are read from AWS, never imported
     assert summary["matched"] == 2 and summary["unknown_values"] == {}
     assert summary["decided"]["justification"] == 2 and "notes" not in summary["decided"]
     assert _import(runner, path).exit_code == 0

@@ -50,7 +50,7 @@ def test_the_workbook_has_every_sheet_and_one_row_per_control(client, login_as):
         "ID", "Control", "Clause", "Source", "Applicable", "Inclusion reasons",
         "Legal/regulatory", "Contractual", "Business", "Risk treatment", "Justification",
         "Implementation status", "Responsibility", "Company part", "AWS part", "Risk refs",
-        "Owner", "Evidence", "Evidence status", "Last review", "Next review"]
+        "Owner", "Evidence", "Evidence status", "AWS checks", "Last review", "Next review"]
     rows = _soa_values(book)
     assert len(rows) == 114 and sheet.max_row == 115
     assert all(cid.startswith("A.") and cid.count(".") == 3 for cid in rows)
@@ -70,7 +70,7 @@ def test_the_workbook_has_every_sheet_and_one_row_per_control(client, login_as):
     assert rows["A.14.2.7"]["Applicable"] == "No"
     assert rows["A.14.2.7"]["Justification"] == "No outsourcing."
     assert rows["A.14.2.7"]["Implementation status"] is None
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:U115"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:V115"
     assert sheet.print_title_rows == "$1:$1" and sheet.print_title_cols == "$A:$B"
     assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
     # Too wide for one page at a readable size: more pages across at 100 %, never shrunk.

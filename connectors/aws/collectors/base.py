@@ -60,6 +60,12 @@ class Probe:
                 config=retry_config())
         return self._clients[key]
 
+    def in_regions(self, regions: list[str]) -> "Probe":
+        """The same access narrowed to some regions, sharing the clients already made."""
+        narrowed = Probe(self.session, regions, self.endpoint_url)
+        narrowed._clients = self._clients
+        return narrowed
+
     def per_region(self, read: Callable[[str], object]) -> dict:
         """Return {region: read(region)} for every configured region."""
         return {region: read(region) for region in self.regions}
