@@ -1,6 +1,8 @@
 """Uploads spool to a temporary file that hashes as it is written, never into memory.
 
-Werkzeug's form parser writes each uploaded file to the stream this request class hands it.
+A multipart body of known length is read by isms.multipart, which writes each uploaded file
+to the spool this request class hands it; any other form goes to Werkzeug's parser, which
+does the same.
 The spool lives in the evidence store's temporary folder, so storing it afterwards is an
 atomic rename. A spool nobody claims is deleted when the request ends; one left by a crash
 is removed by the evidence sweep.
@@ -14,9 +16,10 @@ import os
 import tempfile
 
 from flask import Request, current_app, g
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from isms.core import render_error
+from isms.multipart import MalformedBody, MultipartReader
 
 SPOOL_PREFIX = "upload-"
 SPOOL_SUFFIX = ".part"
@@ -137,9 +140,48 @@ class SpoolingRequest(Request):
 
     def _get_file_stream(self, total_content_length, content_type, filename=None,
                          content_length=None):
+        spools = g.setdefault("isms_spools", [])
         spool = HashingSpool(current_app.config["ISMS_UPLOAD_TMP"])
-        g.setdefault("isms_spools", []).append(spool)
+        spools.append(spool)
         return spool
+
+    def _load_form_data(self) -> None:
+        """Read a multipart body of known length with isms.multipart; leave others to Werkzeug.
+
+        The form and files are what Werkzeug's parser gives. A malformed body is a 400 (where
+        Werkzeug would give an empty form), a body over a limit a 413; either way the form
+        and files are left empty, and the teardown deletes the spools already written.
+        """
+        if "form" in self.__dict__:
+            return
+        if not (self.want_form_data_parsed and self.mimetype == "multipart/form-data"
+                and self.content_length is not None):
+            super()._load_form_data()
+            return
+        loaded = self.__dict__
+        try:
+            stream = loaded["stream"] = self.stream  # 413 when the length is over the limit
+            boundary = self.mimetype_params.get("boundary", "")
+            if not boundary or not boundary.isascii():
+                raise MalformedBody("the content type names no boundary in ASCII")
+            reader = MultipartReader(
+                stream.readinto, boundary.encode("ascii"),
+                lambda **part: self._get_file_stream(self.content_length, **part),
+                block=READ_BLOCK, max_field_size=self.max_form_memory_size,
+                max_parts=self.max_form_parts)
+            fields, files = reader.read()
+        except MalformedBody as error:
+            self._no_form()
+            raise BadRequest(f"The form data cannot be read: {error}.") from error
+        except BaseException:
+            self._no_form()
+            raise
+        loaded["form"] = self.parameter_storage_class(fields)
+        loaded["files"] = self.parameter_storage_class(files)
+
+    def _no_form(self) -> None:
+        self.__dict__["form"] = self.parameter_storage_class()
+        self.__dict__["files"] = self.parameter_storage_class()
 
 
 def discard_spools(_exception=None) -> None:
