@@ -154,11 +154,13 @@ def _sqlite_path(url: str) -> str:
 
 
 def _copy_database(source: str, target: str) -> None:
-    """Replace an SQLite database file (no connection open on it) with a copy of another."""
+    """Replace an SQLite database with a copy of another, as a new file: a connection a test
+    left open (a baseline's engine, say) keeps the old file, and new ones open the copy."""
+    shutil.copyfile(source, target + ".copy")
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(target + suffix)
-    shutil.copyfile(source, target)
+    os.replace(target + ".copy", target)
 
 
 @pytest.fixture(scope="session")
@@ -211,9 +213,23 @@ def app(migrated_url, initialised_copies, tmp_path, request):
 class CsrfClient(FlaskClient):
     """A test client that sends a real CSRF token with every form, as a browser would."""
 
+    _csrf: tuple[str, str] | None = None  # (the session's raw token, a signed one)
+
     def csrf_token(self) -> str:
-        html = self.get("/login", follow_redirects=True).get_data(as_text=True)
-        return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        """A signed token for the session's raw one, fetched from a page once per raw token
+        (a new one comes with every new session: sign-in, sign-out)."""
+        raw = self._session_csrf()
+        if raw is None or self._csrf is None or self._csrf[0] != raw:
+            html = self.get("/login", follow_redirects=True).get_data(as_text=True)
+            token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+            self._csrf = (self._session_csrf(), token)
+        return self._csrf[1]
+
+    def _session_csrf(self) -> str | None:
+        if not self._cookies:
+            return None
+        with self.session_transaction() as session:
+            return session.get("csrf_token")
 
     def post(self, *args, data=None, csrf=True, **kwargs):
         if csrf and (data is None or isinstance(data, dict)) and "csrf_token" not in (data or {}):
