@@ -22,7 +22,7 @@ from isms.audit import GENESIS_HASH, AuditHead
 from isms.auth.models import Role
 from isms.auth.scope import set_auditor_scope
 from isms.auth.services import create_user
-from isms.catalog import EDITIONS
+from isms.catalog import EDITIONS, get_edition
 from isms.catalog.loader import load_catalog
 from isms.catalog.models import CatalogControl
 from isms.db import db
@@ -197,8 +197,10 @@ def app(migrated_url, initialised_copies, tmp_path, request):
         _copy_database(initialised_copies[edition], _sqlite_path(migrated_url))
     app = create_app(base_config(migrated_url, str(tmp_path / "instance")))
     app.test_client_class = CsrfClient
-    if not initialised_copies:
-        with app.app_context():
+    with app.app_context():
+        if initialised_copies:
+            get_edition(edition)  # the catalog cached, as initialising leaves it
+        else:
             initialise(edition, "Test organisation")
             db.session.commit()
     yield app
