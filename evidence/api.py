@@ -262,12 +262,13 @@ class RegisterRow:
 
 def evidence_register(edition: str, batch: int = 2000):
     """Yield every live version linked to the edition's controls, streamed in batches."""
-    linked: dict[int, list[str]] = {}
+    linked: dict[int, str] = {}  # item id -> "A.5.1.1, A.9.1.1": one string an item
     for item_id, control_id in db.session.execute(
             select(EvidenceLink.item_id, EvidenceLink.control_id)
             .where(EvidenceLink.edition == edition)
-            .order_by(EvidenceLink.item_id, EvidenceLink.control_id)):
-        linked.setdefault(item_id, []).append(control_id)
+            .order_by(EvidenceLink.item_id, EvidenceLink.control_id)
+            .execution_options(yield_per=batch)):
+        linked[item_id] = f"{linked[item_id]}, {control_id}" if item_id in linked else control_id
     query = (select(EvidenceItem.id, EvidenceItem.title, EvidenceVersion.number,
                     EvidenceVersion.sha256, EvidenceVersion.collected_on,
                     EvidenceVersion.valid_until)
@@ -279,7 +280,7 @@ def evidence_register(edition: str, batch: int = 2000):
              .execution_options(yield_per=batch))
     for item_id, title, number, sha256, collected_on, valid_until in db.session.execute(query):
         yield RegisterRow(title, number, sha256, collected_on, valid_until,
-                          ", ".join(linked.get(item_id, ())))
+                          linked.get(item_id, ""))
 
 
 def carry_links(to_edition: str, targets: dict[str, list[str]], *, audit_actor: str) -> int:
@@ -435,10 +436,18 @@ def read_blob(key: str, limit: int) -> str:
         return stream.read(limit).decode("utf-8", errors="replace")
 
 
-def current_evidence_labels(edition: str) -> dict[str, list[str]]:
-    """Return, per control, each live unexpired item as `title (vN, YYYY-MM-DD)`: one query."""
+@dataclass(frozen=True)
+class EvidenceLabels:
+    labels: tuple[str, ...]  # the first `limit`, by title
+    total: int  # how many there are in all
+
+
+def current_evidence_labels(edition: str, limit: int = 25) -> dict[str, EvidenceLabels]:
+    """Return, per control, its live unexpired items as `title (vN, YYYY-MM-DD)` (the first
+    `limit` by title) and how many there are: one query, whatever the amount of evidence."""
     today = local_today()
     found: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     for control_id, title, number, collected_on in db.session.execute(
             select(EvidenceLink.control_id, EvidenceItem.title, EvidenceVersion.number,
                    EvidenceVersion.collected_on)
@@ -447,9 +456,13 @@ def current_evidence_labels(edition: str) -> dict[str, list[str]]:
             .where(EvidenceLink.edition == edition, EvidenceItem.deleted_at.is_(None),
                    EvidenceVersion.purged_at.is_(None),
                    EvidenceVersion.valid_until.is_(None) | (EvidenceVersion.valid_until >= today))
-            .order_by(EvidenceLink.control_id, EvidenceItem.title, EvidenceItem.id)):
-        found.setdefault(control_id, []).append(f"{title} (v{number}, {collected_on:%Y-%m-%d})")
-    return found
+            .order_by(EvidenceLink.control_id, EvidenceItem.title, EvidenceItem.id)
+            .execution_options(yield_per=2000)):
+        counts[control_id] = counts.get(control_id, 0) + 1
+        if counts[control_id] <= limit:
+            found.setdefault(control_id, []).append(
+                f"{title} (v{number}, {collected_on:%Y-%m-%d})")
+    return {cid: EvidenceLabels(tuple(found[cid]), counts[cid]) for cid in found}
 
 
 def inherited_evidence(provider: str = "aws") -> list[InheritedReport]:
@@ -461,6 +474,7 @@ __all__ = [
     "EVIDENCE_STATUSES",
     "STATUS_RANK",
     "EvidenceError",
+    "EvidenceLabels",
     "EvidenceRecord",
     "EvidenceSummary",
     "Gone",

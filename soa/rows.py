@@ -63,10 +63,15 @@ class SoaRow:
                 self.last_review, self.next_review]
 
 
+EVIDENCE_LISTED = 25
+
+
 def soa_rows(edition: str) -> list[SoaRow]:
     """Return one row per control of the edition, in catalog order (a fixed few queries)."""
     catalog = get_edition(edition)
-    evidence = current_evidence_labels(edition)
+    # A cell lists a control's first items by title: a spreadsheet cell holds at most 32,767
+    # characters and a printed row 409 points; the Evidence sheet holds every version.
+    evidence = current_evidence_labels(edition, limit=EVIDENCE_LISTED)
     checks = check_verdicts(edition)
     inherited = [f"{r.title} (inherited from AWS, valid until {r.valid_until:%Y-%m-%d})"
                  if r.valid_until else f"{r.title} (inherited from AWS)"
@@ -77,7 +82,11 @@ def soa_rows(edition: str) -> list[SoaRow]:
             d.applicability, "")
         chosen = {r.value for r in d.reasons}
         item = catalog.get(d.control_id)
-        labels = evidence.get(d.control_id, [])
+        current = evidence.get(d.control_id)
+        labels = list(current.labels) if current else []
+        if current and current.total > len(current.labels):
+            labels.append(f"... and {current.total - len(current.labels)} more "
+                          "(see the Evidence sheet)")
         if d.responsibility in (Responsibility.AWS, Responsibility.SHARED):
             labels = labels + [t for t in inherited if t not in labels]
         rows.append(SoaRow(

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from isms.auth.models import Role
+from soa.rows import EVIDENCE_LISTED
 from tests.evidence_helpers import upload_form
 from tests.soa_helpers import decide_every_control
 
@@ -250,3 +251,26 @@ def test_workbook_cells_keep_their_header_date_and_wrap_styles(client, login_as)
     collected = book["Evidence"]["D2"]
     assert collected.number_format == "yyyy-mm-dd" and collected.is_date
     assert book["Evidence"]["A2"].alignment.wrap_text
+
+
+def test_a_control_with_much_evidence_lists_the_first_items_and_counts_the_rest(client,
+                                                                                login_as):
+    login_as(Role.LEAD)
+    for n in range(EVIDENCE_LISTED + 2):
+        response = client.post("/evidence/new", data=upload_form(
+            title=f"Log review {n:02d}", controls="A.12.4.1",
+            file=(f"review {n}\n".encode(), f"review-{n}.txt")),
+            content_type="multipart/form-data")
+        assert response.status_code == 302
+    book, _ = _workbook(client)
+    sheet = book["SoA"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "A.12.4.1")
+    lines = row[header.index("Evidence")].split("\n")
+    assert len(lines) == EVIDENCE_LISTED + 1
+    assert lines[0].startswith("Log review 00 (v1, ")
+    assert lines[EVIDENCE_LISTED - 1].startswith(f"Log review {EVIDENCE_LISTED - 1:02d} (v1, ")
+    assert lines[-1] == "... and 2 more (see the Evidence sheet)"
+    # The register still holds every version.
+    titles = [r[0] for r in book["Evidence"].iter_rows(min_row=2, values_only=True)]
+    assert sum(t.startswith("Log review") for t in titles) == EVIDENCE_LISTED + 2
