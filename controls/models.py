@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import (
     Date,
@@ -48,6 +49,12 @@ class InclusionReason(StrEnum):
     CONTRACTUAL = "contractual"
     BUSINESS = "business"
     RISK = "risk"
+
+
+@lru_cache(maxsize=64)  # a stored value is one of the few subsets of four reasons
+def parse_reasons(stored: str) -> tuple[InclusionReason, ...]:
+    """The reasons of a stored `inclusion_reasons` value ("business,risk")."""
+    return tuple(InclusionReason(r) for r in stored.split(",") if r)
 
 
 class ControlState(db.Model):
@@ -97,7 +104,7 @@ class ControlState(db.Model):
 
     @property
     def reasons(self) -> list[InclusionReason]:
-        return [InclusionReason(r) for r in self.inclusion_reasons.split(",") if r]
+        return list(parse_reasons(self.inclusion_reasons))
 
     @reasons.setter
     def reasons(self, values) -> None:

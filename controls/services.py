@@ -265,12 +265,14 @@ def _review_matches(status: ReviewStatus, wanted: str) -> bool:
     return status.is_due if wanted == "due" else status.status == wanted
 
 
-def get_control_row(edition: str, control_id: str, *,
-                    editable: bool = True) -> ControlRow | None:
+def get_control_row(edition: str, control_id: str, *, editable: bool = True,
+                    reviews=None) -> ControlRow | None:
     """Return one control with its state, or None if the catalog has no such id.
 
     The state is the model object, ready to change; `editable=False` reads a `StateView`
-    for a page that only shows it."""
+    for a page that only shows it. A page that has read the control's latest reviews
+    (newest first, as `list_reviews` gives them) passes them: the last review date is the
+    first one's."""
     item = get_edition(edition).get(control_id)
     if item is None:
         return None
@@ -285,7 +287,10 @@ def get_control_row(edition: str, control_id: str, *,
         state = states[0] if states else None
     if state is None:
         return None
-    last = last_reviews(edition, control_id).get(control_id)
+    if reviews is None:
+        last = last_reviews(edition, control_id).get(control_id)
+    else:
+        last = reviews[0].reviewed_on if reviews else None
     risks = risks_for_controls(edition, {control_id: state.risk_refs})[control_id]
     return ControlRow(item, state, status_by_control(edition, [control_id])[control_id],
                       review_status(state, last, local_today()), tuple(risks))

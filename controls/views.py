@@ -106,14 +106,18 @@ def index():
 def detail(control_id: str):
     """Show one control: catalog data, the decision, its counterparts and its history."""
     org = get_organisation()
-    edition, row = org.edition, get_control_row(org.edition, control_id, editable=False)
+    edition = org.edition
+    reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
+    row = get_control_row(edition, control_id, editable=False, reviews=reviews)
     if row is None:  # a decision of the edition used before the transition, kept read-only
         edition = "2013" if org.edition == "2022" else "2022"
-        row = get_control_row(edition, control_id, editable=False) or abort(404)
+        reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
+        row = get_control_row(edition, control_id, editable=False, reviews=reviews)
+        if row is None:
+            abort(404)
     if not may_see(control_id):
         abort(404)  # out of an auditor's scope: as if it did not exist
     archived = edition != org.edition
-    reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
     return render_template(
         "controls/detail.html", row=row, edition=get_edition(edition), archived=archived,
         counterparts=counterparts(edition, control_id),
