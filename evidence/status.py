@@ -5,7 +5,7 @@ from enum import StrEnum
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Date, bindparam, case, func, literal, null, select, type_coerce
+from sqlalchemy import Date, bindparam, case, func, literal, select, type_coerce
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from isms.api import CatalogControl, db, local_today
@@ -76,12 +76,15 @@ def _status_statement(some: bool):
                        EvidenceItem.deleted_at.is_(None), EvidenceVersion.purged_at.is_(None)))
 
     valid_until = EvidenceVersion.valid_until
-    # Current: open-ended or valid past the warning horizon (as `status_filter` says).
+    # Current: open-ended or valid past the warning horizon (as `status_filter` says). One
+    # expression, so each control runs the EXISTS once: a current control reads as valid
+    # until the last possible day (which `version_status` calls current), any other as its
+    # latest expiry.
     has_current = live(literal(1)).where(
         valid_until.is_(None) | (valid_until > bindparam("horizon", type_=Date))).exists()
-    latest = type_coerce(case((has_current, null()), else_=live(
+    best = type_coerce(case((has_current, literal(date.max, Date)), else_=live(
         func.max(valid_until)).scalar_subquery()), Date)
-    return select(wanted.c.control_id, has_current, latest)
+    return select(wanted.c.control_id, best)
 
 
 def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatus]:
@@ -100,11 +103,9 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
     if ids is not None:
         params["ids"] = ids
     found = {}
-    for control_id, is_current, valid_until in db.session.execute(
-            _status_statement(ids is not None), params):
-        if is_current:
-            found[control_id] = EvidenceStatus.CURRENT
-        elif valid_until is not None:
+    for control_id, valid_until in db.session.execute(_status_statement(ids is not None),
+                                                      params):
+        if valid_until is not None:
             found[control_id] = version_status(valid_until, today)
     if ids is None:
         return found

@@ -276,19 +276,24 @@ class RiskRef:
     band: str
 
 
+FEW_CONTROLS = 20
+
+
 def risks_by_control(edition: str, refs_by_control: dict[str, str]) -> dict[str, list[RiskRef]]:
     """Return the risks each control treats: linked ones, and ids its free text names.
 
     Two queries whatever the number of controls: the links, and the named ids.
     """
     scale, found = risk_scale(), {cid: {} for cid in refs_by_control}
-    rows = db.session.execute(
-        select(RiskControl.control_id, Risk.ref, Risk.title, Risk.likelihood, Risk.impact)
-        .join(Risk, Risk.id == RiskControl.risk_id)
-        .where(RiskControl.edition == edition,
-               RiskControl.control_id.in_(list(refs_by_control))))
-    for control_id, ref, title, lik, imp in rows:
-        found[control_id][ref] = RiskRef(ref, title, lik * imp, band(lik * imp, scale))
+    query = (select(RiskControl.control_id, Risk.ref, Risk.title, Risk.likelihood, Risk.impact)
+             .join(Risk, Risk.id == RiskControl.risk_id).where(RiskControl.edition == edition))
+    if len(found) <= FEW_CONTROLS:  # a page of one or a few controls: only theirs
+        query = query.where(RiskControl.control_id.in_(list(found)))
+    # Else the edition's links, kept in Python: a list of every control named them all in
+    # an IN clause, which cost PostgreSQL more to plan than the links cost to read.
+    for control_id, ref, title, lik, imp in db.session.execute(query):
+        if control_id in found:
+            found[control_id][ref] = RiskRef(ref, title, lik * imp, band(lik * imp, scale))
     named = {cid: [t.upper() for t in re.split(r"[\s,;]+", text or "") if RISK_REF.match(
         t.upper())] for cid, text in refs_by_control.items()}
     wanted = {ref for refs in named.values() for ref in refs}
