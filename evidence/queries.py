@@ -129,21 +129,20 @@ def get_version(item_id: int, number: int) -> EvidenceVersion | None:
 def items_for_control(edition: str, control_id: str, limit: int):
     """Return up to `limit` live items linked to a control, newest first, as column rows
     (id, title, kind, owner name, owner email, latest version's number, collected on, valid
-    until, SHA-256 and purge time), and how many there are."""
-    linked = (EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
-              EvidenceItem.deleted_at.is_(None))
-    total = db.session.scalar(
-        select(func.count()).select_from(EvidenceLink)
-        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id).where(*linked))
+    until, SHA-256 and purge time), and how many there are, in one statement (the count is
+    a window over every matching row, taken before the limit)."""
     rows = db.session.execute(
         select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.kind, User.name, User.email,
                EvidenceVersion.number, EvidenceVersion.collected_on,
-               EvidenceVersion.valid_until, EvidenceVersion.sha256, EvidenceVersion.purged_at)
+               EvidenceVersion.valid_until, EvidenceVersion.sha256, EvidenceVersion.purged_at,
+               func.count().over())
         .join(EvidenceLink, EvidenceLink.item_id == EvidenceItem.id)
         .join(User, User.id == EvidenceItem.owner_id)
         .outerjoin(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
-        .where(*linked).order_by(EvidenceItem.id.desc()).limit(limit)).all()
-    return rows, total
+        .where(EvidenceLink.edition == edition, EvidenceLink.control_id == control_id,
+               EvidenceItem.deleted_at.is_(None))
+        .order_by(EvidenceItem.id.desc()).limit(limit)).all()
+    return [row[:-1] for row in rows], rows[0][-1] if rows else 0
 
 
 @dataclass(frozen=True)

@@ -113,13 +113,17 @@ def tile() -> Tile:
     """Checks passing, failing and erroring over every enabled connection; the last run."""
     verdicts = _aggregate(_state_rows())
     count = {v: sum(1 for x in verdicts if x.verdict == v) for v in ("pass", "fail", "error")}
-    accounts = db.session.scalar(select(func.count()).select_from(
-        select(AwsCheck.connection_id, AwsCheck.account_id).distinct().subquery()))
-    last = db.session.execute(select(AwsRun.started_at, AwsRun.status)
-                              .order_by(AwsRun.id.desc()).limit(1)).first()
-    connections = db.session.scalar(select(func.count(AwsConnection.id)))
+    # The counts and the last run in one statement: on PostgreSQL each is a round trip.
+    latest = select(AwsRun.id).order_by(AwsRun.id.desc()).limit(1).scalar_subquery()
+    accounts, connections, started_at, status = db.session.execute(select(
+        select(func.count()).select_from(
+            select(AwsCheck.connection_id, AwsCheck.account_id).distinct().subquery())
+        .scalar_subquery(),
+        select(func.count(AwsConnection.id)).scalar_subquery(),
+        select(AwsRun.started_at).where(AwsRun.id == latest).scalar_subquery(),
+        select(AwsRun.status).where(AwsRun.id == latest).scalar_subquery())).one()
     return Tile(count["pass"], count["fail"], count["error"], accounts or 0, connections or 0,
-                last[0] if last else None, last[1] if last else None)
+                started_at, status)
 
 
 @dataclass(frozen=True)
