@@ -13,7 +13,7 @@ STATUS_WORDS = {"not_started": "Not started", "planned": "Planned", "partial": "
                 "implemented": "Implemented"}
 RESPONSIBILITY_WORDS = {"company": "Company", "aws": "AWS", "shared": "Shared"}
 EVIDENCE_WORDS = {"current": "Current", "expiring": "Expiring", "expired": "Expired",
-                  "none": "None"}
+                  "none": "No evidence"}
 # The decision columns a snapshot keeps and a diff compares.
 DECISION_FIELDS = ("applicability", "reasons", "justification", "status", "responsibility",
                    "company_part", "aws_part", "risk_refs")
