@@ -32,6 +32,7 @@ from controls.models import (
     InclusionReason,
     Responsibility,
     ReviewCadence,
+    parse_reasons,
 )
 from controls.reviews import add_months, last_reviews
 from controls.services import (
@@ -145,7 +146,7 @@ def list_decision_cores(edition: str) -> list[DecisionCore]:
             .where(ControlState.edition == edition)):
         found[control_id] = DecisionCore(
             control_id, applicability,
-            tuple(InclusionReason(r) for r in reasons.split(",") if r), justification, status)
+            parse_reasons(reasons), justification, status)
     return [found[item.control_id] for item in catalog.items if item.control_id in found]
 
 

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from controls.reviews import open_follow_ups, review_statuses
+from controls.reviews import open_follow_ups
 from controls.services import list_control_rows
-from isms.api import Role, User, get_edition, get_organisation, local_today, mail_domain, utcnow
+from isms.api import Role, User, get_edition, get_organisation, mail_domain, utcnow
 
 
 def build_feed(user: User) -> bytes:
@@ -14,7 +14,6 @@ def build_feed(user: User) -> bytes:
     rows = list_control_rows(edition)
     if user.role is not Role.LEAD:  # the lead follows every control, owners their own
         rows = [r for r in rows if r.state.owner_id == user.id]
-    statuses = review_statuses(edition, [r.state for r in rows], local_today())
     from icalendar import Calendar  # imported by the first feed, not at a worker's start
 
     feed = Calendar()
@@ -22,7 +21,7 @@ def build_feed(user: User) -> bytes:
     feed.add("version", "2.0")
     feed.add("x-wr-calname", "ISMS reviews")
     for row in rows:
-        due = statuses[row.item.control_id].next_due
+        due = row.review.next_due  # the row's review status, as of today
         if due is None:
             continue
         title = catalog.get(row.item.control_id).title

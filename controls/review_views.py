@@ -17,7 +17,6 @@ from controls.reviews import (
     may_edit_review,
     open_follow_ups,
     record_review,
-    review_statuses,
     update_review,
 )
 from controls.services import can_edit, get_control_row, list_control_rows
@@ -138,15 +137,13 @@ def follow_up_done(follow_up_id: int):
 def my_work():
     """What is on my plate: reviews due, follow-ups, evidence to renew, requests to answer."""
     edition, today = get_organisation().edition, local_today()
-    mine = [r for r in list_control_rows(edition) if r.state.owner_id == current_user.id]
-    statuses = review_statuses(edition, [r.state for r in mine], today)
-    due = [(r, statuses[r.item.control_id]) for r in mine
-           if statuses[r.item.control_id].is_due]
-    due.sort(key=lambda pair: pair[1].next_due)
+    rows = list_control_rows(edition)  # each row carries its review status, as of today
+    mine = [r for r in rows if r.state.owner_id == current_user.id]
+    due = sorted(((r, r.review) for r in mine if r.review.is_due),
+                 key=lambda pair: pair[1].next_due)
     overdue_everywhere = None
     if current_user.role is Role.LEAD:
-        everyone = review_statuses(edition, [r.state for r in list_control_rows(edition)], today)
-        overdue_everywhere = sum(s.status == "overdue" for s in everyone.values())
+        overdue_everywhere = sum(r.review.status == "overdue" for r in rows)
     return render_template(
         "controls/my.html", due=due, today=today,
         follow_ups=open_follow_ups(owner_id=current_user.id),

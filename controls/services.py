@@ -239,9 +239,9 @@ def _computed_matches(row: ControlRow, filters: ControlFilters) -> bool:
 
 
 def _load_states(edition: str, filters: ControlFilters, editable: bool,
-                 control_id: str | None = None, control_ids=None) -> list:
+                 control_ids=None) -> list:
     """The edition's states passing the filters on their own columns, with their owners
-    (only `control_id`'s, or those of `control_ids`, when given)."""
+    (only those of `control_ids` when given)."""
     if editable:
         return list(db.session.scalars(_state_filter(
             select(ControlState).where(ControlState.edition == edition)
@@ -250,8 +250,6 @@ def _load_states(edition: str, filters: ControlFilters, editable: bool,
     query = _state_filter(
         select(table, User.name, User.email).outerjoin(User, User.id == table.c.owner_id)
         .where(table.c.edition == edition), filters)
-    if control_id is not None:
-        query = query.where(table.c.control_id == control_id)
     if control_ids is not None:
         query = query.where(table.c.control_id.in_(list(control_ids)))
     width = len(STATE_COLUMNS)
@@ -283,7 +281,7 @@ def get_control_row(edition: str, control_id: str, *, editable: bool = True,
             .options(joinedload(ControlState.owner))
         ).one_or_none()
     else:
-        states = _load_states(edition, ControlFilters(), False, control_id)
+        states = _load_states(edition, ControlFilters(), False, control_ids=[control_id])
         state = states[0] if states else None
     if state is None:
         return None

@@ -29,7 +29,7 @@ from evidence.services import (
     create_item,
     link_controls,
 )
-from evidence.status import RANK, EvidenceStatus, item_status, status_filter, version_status
+from evidence.status import RANK, EvidenceStatus, item_status, latest_status, status_filter
 from evidence.status import status_by_control as _status_by_control
 from evidence.storage import StorageError, get_storage
 from isms.api import db, local_today
@@ -67,8 +67,7 @@ def list_for_control(edition: str, control_id: str, limit: int = 20):
     today = local_today()
     return [EvidenceSummary(
         item_id, title, kind.value,
-        (EvidenceStatus.NONE if number is None or purged_at is not None
-         else version_status(valid_until, today)).value,
+        latest_status(number is not None, purged_at is not None, valid_until, today).value,
         number, collected_on, valid_until, name or email, sha256 or "")
         for item_id, title, kind, name, email, number, collected_on, valid_until, sha256,
         purged_at in rows], total

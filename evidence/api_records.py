@@ -22,7 +22,7 @@ from evidence.services import (
     link_controls,
     parse_control_refs,
 )
-from evidence.status import EvidenceStatus, item_status, version_status
+from evidence.status import item_status, latest_status
 from isms.api import Role, User, actor_of, list_assignable_owners, local_today
 
 
@@ -93,8 +93,7 @@ def _listed(row, controls, today) -> EvidenceRecord:
     (item_id, title, kind, owner_id, description, tags, created_at, owner_name, owner_email,
      number, sha256, size, file_name, media_type, url, collected_on, valid_until, uploaded_at,
      purged_at) = row
-    status = EvidenceStatus.NONE if purged_at is not None else version_status(valid_until,
-                                                                               today)
+    status = latest_status(number is not None, purged_at is not None, valid_until, today)
     latest = VersionRecord(number, sha256, size, file_name, media_type, url, collected_on,
                            valid_until, uploaded_at, purged_at is not None)
     return EvidenceRecord(item_id, title, kind.value, status.value, owner_id,

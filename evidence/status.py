@@ -34,12 +34,22 @@ def version_status(valid_until: date | None, today: date | None = None) -> Evide
     return EvidenceStatus.EXPIRING if valid_until >= today else EvidenceStatus.EXPIRED
 
 
+def latest_status(has_version: bool, purged: bool, valid_until: date | None,
+                  today: date | None = None) -> EvidenceStatus:
+    """A live item's status from its latest version's columns: none without a version or
+    once it is purged, else the version's (for lists that read columns, not objects)."""
+    if not has_version or purged:
+        return EvidenceStatus.NONE
+    return version_status(valid_until, today)
+
+
 def item_status(item: EvidenceItem, today: date | None = None) -> EvidenceStatus:
     """An item's status is its latest version's; a deleted or purged one counts as none."""
     version = item.latest_version
-    if item.is_deleted or version is None or version.is_purged:
+    if item.is_deleted:
         return EvidenceStatus.NONE
-    return version_status(version.valid_until, today)
+    return latest_status(version is not None, version is not None and version.is_purged,
+                         version.valid_until if version else None, today)
 
 
 def status_filter(status: str, today: date | None = None):
