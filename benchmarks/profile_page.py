@@ -1,6 +1,7 @@
 """Profile one page of the app in-process on the benchmark's dataset.
 
     python benchmarks/profile_page.py PATH [--scale N] [--repeat N] [--db-dir DIR]
+        [--database-url postgresql+psycopg://...] [--sql]
 
 Builds (or reuses, with --db-dir) the same dataset as run.py, signs in as the lead through the
 test client (or, for a PATH under /api/, sends a read token of the lead's, as a script would),
@@ -41,15 +42,20 @@ def main() -> int:
     parser.add_argument("--db-dir", help="keep the dataset here and reuse it next time")
     parser.add_argument("--dump", help="also write the raw profile to this file")
     parser.add_argument("--sql", action="store_true", help="print each statement's first line")
+    parser.add_argument("--database-url", help="profile on this database (e.g. PostgreSQL) "
+                        "instead of SQLite under --db-dir; it is filled the first time")
     args = parser.parse_args()
     work = args.db_dir or tempfile.mkdtemp(prefix="isms-profile-")
-    fresh = not os.path.exists(os.path.join(work, "bench.db"))
-    env = {"ISMS_DATABASE_URL": "sqlite:///" + os.path.join(work, "bench.db"),
+    marker = os.path.join(work, "filled")
+    fresh = not os.path.exists(marker)
+    url = args.database_url or "sqlite:///" + os.path.join(work, "bench.db")
+    env = {"ISMS_DATABASE_URL": url,
            "ISMS_INSTANCE_PATH": os.path.join(work, "instance"),
            "ISMS_SECRET_KEY": secrets.token_hex(32)} | os.environ
     env = {k: v for k, v in env.items() if k != "ISMS_TEST_DATABASE_URL"}
     if fresh:
         create_base(env, 100_000)
+        open(marker, "w").close()
     api = args.path.startswith("/api/")
     headers = {"Authorization": f"Bearer {api_token(env)}"} if api else {}
     with app_context(env) as app:

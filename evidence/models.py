@@ -74,6 +74,13 @@ class EvidenceItem(db.Model):
         back_populates="item", order_by="EvidenceLink.control_id", lazy="raise",
         cascade="all, delete-orphan")
 
+    # Deleted items are few: this small index lets "live links only" be an anti-join against
+    # it instead of a probe of every linked item.
+    __table_args__ = (
+        db.Index("ix_evidence_items_deleted", "id", postgresql_where=deleted_at.is_not(None),
+                 sqlite_where=deleted_at.is_not(None)),
+    )
+
     @property
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
@@ -142,7 +149,8 @@ class EvidenceLink(db.Model):
         UniqueConstraint("item_id", "edition", "control_id"),
         ForeignKeyConstraint(["edition", "control_id"],
                              ["catalog_controls.edition", "catalog_controls.control_id"]),
-        db.Index("ix_evidence_links_control", "edition", "control_id"),
+        # With the item id last, a control's newest items come straight off the index.
+        db.Index("ix_evidence_links_control", "edition", "control_id", "item_id"),
     )
 
 

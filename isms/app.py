@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from isms import audit_views, auth, checks, cli, core, pause, security, settings, uploads
 from isms.config import instance_path, load_config
 from isms.db import db
+from isms.db import init_app as init_db
 from isms.lazy_migrate import init_migrations
 
 csrf = CSRFProtect()
@@ -22,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    db.init_app(app)
+    init_db(app)
     init_migrations(app, db, MIGRATIONS)
     auth.init_app(app)  # the guard runs before CSRF so anonymous requests meet the login page
     security.init_app(app)

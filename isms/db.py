@@ -69,3 +69,55 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.close()
+
+
+# PostgreSQL: a request that only read ends its transaction with COMMIT, not ROLLBACK. The two
+# are the same for a transaction that wrote nothing, but psycopg forgets every prepared statement
+# on ROLLBACK; ending with COMMIT lets a worker's connections keep the statements they run on
+# every request prepared, so the server parses and plans them once per connection instead of
+# on each request (planning is most of a simple statement's cost there).
+_WROTE = "isms_wrote"
+
+
+def init_app(app) -> None:
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return
+    event.listen(engine, "before_cursor_execute", _note_write)
+    event.listen(engine, "handle_error", _note_error)
+    event.listen(engine, "commit", _forget_writes)
+    event.listen(engine, "rollback", _forget_writes)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs before the session is removed.
+    app.teardown_appcontext(_end_read_only)
+
+
+def _note_write(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    if not statement.startswith("SELECT "):
+        conn.info[_WROTE] = True
+
+
+def _note_error(context) -> None:
+    if context.connection is not None:
+        context.connection.info[_WROTE] = True
+
+
+def _forget_writes(conn) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _end_read_only(exc) -> None:
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    # Not after a failed flush (the transaction is inactive), nor with changes not yet flushed.
+    if transaction is None or not transaction.is_active:
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    if not session.connection().info.get(_WROTE):
+        # The session is removed next: its objects stay readable, as after a rollback.
+        session.expire_on_commit = False
+        session.commit()

@@ -232,3 +232,31 @@ def test_evidence_pages_keep_a_flat_query_count_from_0_to_10000_items(app, clien
     assert measure() == empty
     page = client.get("/evidence").get_data(as_text=True)
     assert "10000 items" in page and "Page 1 of 200" in page
+
+
+def test_a_controls_evidence_panel_pages_its_live_items_newest_first(app, make_user):
+    """The panel's page and count leave deleted items out, wherever they fall in id order."""
+    from evidence.api import list_for_control
+    from evidence.models import EvidenceKind
+    from evidence.services import Content, create_item, delete_item
+
+    owner = make_user(Role.OWNER)
+    with app.app_context():
+        actor = db.session.get(User, owner.id)
+        ids = [create_item(title=f"Log export {n}", kind=EvidenceKind.FILE, owner_id=owner.id,
+                           content=Content(stream=io.BytesIO(b"log %d" % n),
+                                           file_name=f"log-{n}.txt"),
+                           collected_on=TODAY, valid_until=None, today=TODAY,
+                           actor_id=owner.id, refs=[("2013", "A.12.4.1")],
+                           audit_actor=str(owner.id)).id for n in range(25)]
+        db.session.flush()
+        gone = {ids[-1], ids[-4], ids[3]}  # the newest, one on the page, one beyond it
+        for item_id in gone:
+            delete_item(db.session.get(EvidenceItem, item_id), "Wrong log", actor)
+        db.session.commit()
+        summaries, total = list_for_control("2013", "A.12.4.1", limit=20)
+    live = sorted(set(ids) - gone, reverse=True)
+    assert total == 22
+    assert [s.id for s in summaries] == live[:20]
+    assert summaries[0].title == f"Log export {ids.index(live[0])}"
+    assert summaries[0].owner_name and summaries[0].version == 1
