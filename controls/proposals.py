@@ -1,6 +1,8 @@
 """Owners propose decisions on the controls they own; the lead accepts or rejects them."""
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from controls.models import (
@@ -101,14 +103,21 @@ def _model_values(proposed: dict) -> dict:
 
 def open_proposals(edition: str, control_id: str | None = None) -> list[ControlProposal]:
     """Open proposals of the edition (or of one control), oldest first, proposers loaded."""
+    return list(db.session.scalars(_open_proposals_statement(control_id is not None),
+                                   {"edition": edition, "control_id": control_id}))
+
+
+@cache
+def _open_proposals_statement(one_control: bool):
+    """Built once per shape (a control's page and the dashboard read it on every view)."""
     query = (select(ControlProposal)
-             .where(ControlProposal.edition == edition,
+             .where(ControlProposal.edition == bindparam("edition"),
                     ControlProposal.status == ProposalStatus.OPEN)
              .options(joinedload(ControlProposal.proposed_by))
              .order_by(ControlProposal.proposed_at, ControlProposal.id))
-    if control_id is not None:
-        query = query.where(ControlProposal.control_id == control_id)
-    return list(db.session.scalars(query))
+    if one_control:
+        query = query.where(ControlProposal.control_id == bindparam("control_id"))
+    return query
 
 
 def get_proposal(proposal_id: int) -> ControlProposal | None:

@@ -115,12 +115,19 @@ def first_due_for(state: ControlState, chosen: date | None, today: date) -> date
 
 def list_reviews(edition: str, control_id: str, limit: int = 20) -> list[Review]:
     """Return a control's latest reviews with reviewers and follow-ups loaded."""
-    return list(db.session.scalars(
-        select(Review).where(Review.edition == edition, Review.control_id == control_id)
-        .options(joinedload(Review.reviewer),
-                 selectinload(Review.follow_ups).joinedload(FollowUp.owner),
-                 selectinload(Review.evidence_links))
-        .order_by(Review.reviewed_on.desc(), Review.id.desc()).limit(limit)))
+    return list(db.session.scalars(_reviews_statement(), {
+        "edition": edition, "control_id": control_id, "limit": limit}))
+
+
+@cache
+def _reviews_statement():
+    """Built once: every control page reads it (values are bound)."""
+    return (select(Review).where(Review.edition == bindparam("edition"),
+                                 Review.control_id == bindparam("control_id"))
+            .options(joinedload(Review.reviewer),
+                     selectinload(Review.follow_ups).joinedload(FollowUp.owner),
+                     selectinload(Review.evidence_links))
+            .order_by(Review.reviewed_on.desc(), Review.id.desc()).limit(bindparam("limit")))
 
 
 @dataclass(frozen=True)

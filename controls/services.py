@@ -3,9 +3,10 @@
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from math import ceil
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from controls.models import (
@@ -135,8 +136,24 @@ def paginate(rows: list, page: int, per_page: int) -> Page:
     return Page(rows[start:start + per_page], page, per_page, len(rows))
 
 
-def _state_filter(query, filters: ControlFilters):
-    status = filters.status
+def _state_shape(filters: ControlFilters) -> tuple[str, str, str]:
+    """What of the filters changes the states' statement: status, responsibility and whether
+    an owner is asked for (none, or one whose id is bound as `owner_id`)."""
+    owner = filters.owner if filters.owner in ("", "none") else "one"
+    return filters.status, filters.responsibility, owner
+
+
+def _state_params(edition: str, filters: ControlFilters, control_ids=None) -> dict:
+    params = {"edition": edition}
+    if filters.owner not in ("", "none"):
+        params["owner_id"] = int(filters.owner)
+    if control_ids is not None:
+        params["ids"] = list(control_ids)
+    return params
+
+
+def _state_filter(query, shape: tuple[str, str, str]):
+    status, responsibility, owner = shape
     if status == "undecided":
         query = query.where(ControlState.applicability.is_(None))
     elif status == "excluded":
@@ -148,13 +165,37 @@ def _state_filter(query, filters: ControlFilters):
         )
     elif status:
         query = query.where(ControlState.implementation_status == ImplementationStatus(status))
-    if filters.responsibility:
-        query = query.where(ControlState.responsibility == Responsibility(filters.responsibility))
-    if filters.owner == "none":
+    if responsibility:
+        query = query.where(ControlState.responsibility == Responsibility(responsibility))
+    if owner == "none":
         query = query.where(ControlState.owner_id.is_(None))
-    elif filters.owner:
-        query = query.where(ControlState.owner_id == int(filters.owner))
+    elif owner:
+        query = query.where(ControlState.owner_id == bindparam("owner_id"))
     return query
+
+
+@cache
+def _state_ids_statement(shape: tuple[str, str, str]):
+    return _state_filter(select(ControlState.control_id)
+                         .where(ControlState.edition == bindparam("edition")), shape)
+
+
+@cache
+def _states_statement(shape: tuple[str, str, str], editable: bool, some: bool):
+    """The edition's states passing the filters of this shape (only the bound `ids` when
+    `some`), built once per shape: the model objects with their owners when `editable`, else
+    the columns and the owner's name and address."""
+    if editable:
+        query = (select(ControlState).where(ControlState.edition == bindparam("edition"))
+                 .options(joinedload(ControlState.owner)))
+    else:
+        table = ControlState.__table__
+        query = (select(table, User.name, User.email)
+                 .outerjoin(User, User.id == table.c.owner_id)
+                 .where(table.c.edition == bindparam("edition")))
+    if some:
+        query = query.where(ControlState.control_id.in_(bindparam("ids", expanding=True)))
+    return _state_filter(query, shape)
 
 
 def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
@@ -199,8 +240,8 @@ def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_p
     catalog = get_edition(edition)
     needle = filters.q.lower()
     matching = []
-    for control_id in db.session.scalars(_state_filter(
-            select(ControlState.control_id).where(ControlState.edition == edition), filters)):
+    for control_id in db.session.scalars(_state_ids_statement(_state_shape(filters)),
+                                         _state_params(edition, filters)):
         item = catalog.get(control_id)
         if (visible is None or control_id in visible) and _catalog_matches(item, filters,
                                                                            needle):
@@ -242,21 +283,15 @@ def _load_states(edition: str, filters: ControlFilters, editable: bool,
                  control_ids=None) -> list:
     """The edition's states passing the filters on their own columns, with their owners
     (only those of `control_ids` when given)."""
+    statement = _states_statement(_state_shape(filters), editable, control_ids is not None)
+    params = _state_params(edition, filters, control_ids)
     if editable:
-        return list(db.session.scalars(_state_filter(
-            select(ControlState).where(ControlState.edition == edition)
-            .options(joinedload(ControlState.owner)), filters)))
-    table = ControlState.__table__
-    query = _state_filter(
-        select(table, User.name, User.email).outerjoin(User, User.id == table.c.owner_id)
-        .where(table.c.edition == edition), filters)
-    if control_ids is not None:
-        query = query.where(table.c.control_id.in_(list(control_ids)))
+        return list(db.session.scalars(statement, params))
     width = len(STATE_COLUMNS)
     owner_at = STATE_COLUMNS.index("owner_id")
     return [StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
                       if row[owner_at] is not None else None)
-            for row in db.session.execute(query)]
+            for row in db.session.execute(statement, params)]
 
 
 def _review_matches(status: ReviewStatus, wanted: str) -> bool:

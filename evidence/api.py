@@ -4,8 +4,9 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from evidence.api_records import (
@@ -204,13 +205,19 @@ def current_versions_for_control(edition: str, control_id: str) -> list[VersionR
 def describe_versions(version_ids) -> dict[int, VersionRef]:
     """Return a label for each version id, in one query."""
     ids = list(version_ids)
-    rows = db.session.execute(
-        select(EvidenceVersion.id, EvidenceItem.id, EvidenceItem.title, EvidenceVersion.number,
-               EvidenceVersion.sha256)
-        .join(EvidenceItem, EvidenceItem.id == EvidenceVersion.item_id)
-        .where(EvidenceVersion.id.in_(ids)))
+    if not ids:
+        return {}
+    rows = db.session.execute(_describe_versions_statement(), {"ids": ids})
     return {vid: VersionRef(vid, iid, f"{title} v{number} ({sha[:12]})")
             for vid, iid, title, number, sha in rows}
+
+
+@cache
+def _describe_versions_statement():
+    return (select(EvidenceVersion.id, EvidenceItem.id, EvidenceItem.title,
+                   EvidenceVersion.number, EvidenceVersion.sha256)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceVersion.item_id)
+            .where(EvidenceVersion.id.in_(bindparam("ids", expanding=True))))
 
 
 def expiring_by_owner(owner_id: int | None = None,

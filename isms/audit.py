@@ -5,9 +5,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from functools import cache
 
 from flask import g, has_request_context
-from sqlalchemy import JSON, BigInteger, Integer, String, select, text, update
+from sqlalchemy import JSON, BigInteger, Integer, String, bindparam, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from isms.db import UTCDateTime, db, utcnow
@@ -216,13 +217,18 @@ def list_object_events(object_type: str, object_id: str, limit: int = 20) -> lis
     """Return an object's latest events as people read them (`isms.history.HistoryEntry`)."""
     from isms.history import describe_events
 
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(limit)
-    ).all()
+    events = db.session.scalars(_object_events_statement(), {
+        "object_type": object_type, "object_id": object_id, "limit": limit}).all()
     return describe_events(events)
+
+
+@cache
+def _object_events_statement():
+    """Built once: every object's page shows its history (values are bound)."""
+    return (select(AuditEvent)
+            .where(AuditEvent.object_type == bindparam("object_type"),
+                   AuditEvent.object_id == bindparam("object_id"))
+            .order_by(AuditEvent.seq.desc()).limit(bindparam("limit")))
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,12 @@ def get_organisation() -> Organisation:
     return org
 
 
+def keep_organisation(org: Organisation) -> None:
+    """Hand `get_organisation` the organisation read along with something else (the signed-in
+    user, an API token), so the request does not read it again."""
+    g.isms_org = org
+
+
 def find_organisation() -> Organisation | None:
     """Return the organisation or None before `isms init`."""
     try:

@@ -4,9 +4,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from isms.api import Role, User, db, pick_arg, record_event, utcnow
@@ -285,13 +286,11 @@ def risks_by_control(edition: str, refs_by_control: dict[str, str]) -> dict[str,
     Two queries whatever the number of controls: the links, and the named ids.
     """
     scale, found = risk_scale(), {cid: {} for cid in refs_by_control}
-    query = (select(RiskControl.control_id, Risk.ref, Risk.title, Risk.likelihood, Risk.impact)
-             .join(Risk, Risk.id == RiskControl.risk_id).where(RiskControl.edition == edition))
-    if len(found) <= FEW_CONTROLS:  # a page of one or a few controls: only theirs
-        query = query.where(RiskControl.control_id.in_(list(found)))
+    few = len(found) <= FEW_CONTROLS  # a page of one or a few controls: only theirs
     # Else the edition's links, kept in Python: a list of every control named them all in
     # an IN clause, which cost PostgreSQL more to plan than the links cost to read.
-    for control_id, ref, title, lik, imp in db.session.execute(query):
+    params = {"edition": edition, "ids": list(found)} if few else {"edition": edition}
+    for control_id, ref, title, lik, imp in db.session.execute(_links_statement(few), params):
         if control_id in found:
             found[control_id][ref] = RiskRef(ref, title, lik * imp, band(lik * imp, scale))
     named = {cid: [t.upper() for t in re.split(r"[\s,;]+", text or "") if RISK_REF.match(
@@ -307,6 +306,18 @@ def risks_by_control(edition: str, refs_by_control: dict[str, str]) -> dict[str,
                 if ref in known:
                     found[cid].setdefault(ref, known[ref])
     return {cid: sorted(refs.values(), key=lambda r: r.ref) for cid, refs in found.items()}
+
+
+@cache
+def _links_statement(few: bool):
+    """The risks linked to the edition's controls (only the bound `ids` when `few`), built
+    once per shape: every control page and list reads it."""
+    query = (select(RiskControl.control_id, Risk.ref, Risk.title, Risk.likelihood, Risk.impact)
+             .join(Risk, Risk.id == RiskControl.risk_id)
+             .where(RiskControl.edition == bindparam("edition")))
+    if few:
+        query = query.where(RiskControl.control_id.in_(bindparam("ids", expanding=True)))
+    return query
 
 
 def set_control_risks(edition: str, control_id: str, refs_text: str) -> list[str]:

@@ -7,8 +7,9 @@ last verdicts: its evidence does not stop being what it was.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from connectors.aws.collectors.registry import BY_ID, controls_of
 from connectors.aws.models import (
@@ -63,20 +64,29 @@ def _aggregate(rows) -> list[CheckVerdict]:
 
 
 def _state_rows(check_ids=None, failing_only=False):
+    params = {} if check_ids is None else {"check_ids": list(check_ids)}
+    return db.session.execute(_state_statement(check_ids is not None, failing_only),
+                              params).all()
+
+
+@cache
+def _state_statement(some: bool, failing_only: bool):
+    """Each account's verdict on each check (only the bound `check_ids` when `some`), built
+    once per shape: a control's page and the dashboard read it on every view."""
     query = (select(AwsCheck.connection_id, AwsConnection.name, AwsCheck.account_id,
                     AwsCheck.check_id, AwsCheck.verdict, AwsCheckResult.reason,
                     AwsCheckResult.created_at)
              .join(AwsConnection, AwsConnection.id == AwsCheck.connection_id)
              .outerjoin(AwsCheckResult, AwsCheckResult.id == AwsCheck.last_result_id))
-    if check_ids is not None:
-        query = query.where(AwsCheck.check_id.in_(list(check_ids)))
+    if some:
+        query = query.where(AwsCheck.check_id.in_(bindparam("check_ids", expanding=True)))
     if failing_only:
         # A connection's check fails when any account fails: keep only those checks.
         failing = (select(AwsCheck.connection_id, AwsCheck.check_id)
                    .where(AwsCheck.verdict.in_(FAILING)).distinct().subquery())
         query = query.join(failing, (failing.c.connection_id == AwsCheck.connection_id)
                            & (failing.c.check_id == AwsCheck.check_id))
-    return db.session.execute(query).all()
+    return query
 
 
 def verdicts_by_control(edition: str, control_ids=None,

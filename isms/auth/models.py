@@ -2,14 +2,27 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    bindparam,
+    false,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from isms.db import UTCDateTime, db, enum_column, utcnow
+from isms.org import Organisation, keep_organisation
 
 
 class Role(StrEnum):
@@ -83,14 +96,28 @@ class User(UserMixin, db.Model):
 
 
 def load_user(session_id: str) -> User | None:
-    """Return the enabled user a session's "id:stamp" names, if the stamp is still current."""
+    """Return the enabled user a session's "id:stamp" names, if the stamp is still current.
+
+    The organisation comes in the same statement (every page needs it), and is kept for
+    `get_organisation`."""
     user_id, _, stamp = (session_id or "").partition(":")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or len(user_id) > 18:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_enabled or str(user.session_stamp) != stamp:
+    row = db.session.execute(_user_and_organisation(), {"id": int(user_id)}).first()
+    if row is None:
+        return None
+    user, org = row
+    if org is not None:
+        keep_organisation(org)
+    if not user.is_enabled or str(user.session_stamp) != stamp:
         return None
     return user
+
+
+@cache
+def _user_and_organisation():
+    return (select(User, Organisation).outerjoin(Organisation, true())
+            .where(User.id == bindparam("id")).order_by(Organisation.id).limit(1))
 
 
 class AuditorScope(db.Model):

@@ -43,7 +43,8 @@ def _count(limit: Limit) -> tuple[int, datetime | None]:
 def _count_statement(column: str):
     """How many failures of one account or address since a time, and the last one's time:
     built once per column (value and time are bound)."""
-    return select(func.count(), func.max(LoginFailure.at)).where(
+    return select(func.count().label("failures"),
+                  func.max(LoginFailure.at).label("last_failure")).where(
         getattr(LoginFailure, column) == bindparam("value", type_=String),
         LoginFailure.at > bindparam("since", type_=LoginFailure.at.type))
 
@@ -87,11 +88,26 @@ def wait_message(seconds: int) -> str:
 def seconds_address_locked(ip: str, now: datetime | None = None) -> int:
     """Return how long requests from this address stay refused (failed sign-ins and tokens)."""
     now = now or utcnow()
+    count, last = _count(Limit("ip", ip, 0, address_window_start(now)))
+    return address_wait(count, last, now)
+
+
+def address_window_start(now: datetime) -> datetime:
+    """Failures of an address since this time count towards its lockout."""
+    return now - timedelta(minutes=current_app.config["ISMS_LOGIN_WINDOW_MINUTES"])
+
+
+def address_failures():
+    """The failures of the address bound as `ip` since the time bound as `since`: their number
+    and the last one's time, as a one-row subquery another statement can read along (the API's
+    token look-up does)."""
+    return _count_statement("ip").subquery("address_failures")
+
+
+def address_wait(count: int, last: datetime | None, now: datetime) -> int:
+    """Seconds an address with `count` failures in its window, the last at `last`, waits."""
     config = current_app.config
-    limit = Limit("ip", ip, config["ISMS_LOGIN_MAX_FAILURES_PER_IP"],
-                  now - timedelta(minutes=config["ISMS_LOGIN_WINDOW_MINUTES"]))
-    count, last = _count(limit)
-    if count < limit.max_failures or last is None:
+    if count < config["ISMS_LOGIN_MAX_FAILURES_PER_IP"] or last is None:
         return 0
     lockout = timedelta(minutes=config["ISMS_LOGIN_LOCKOUT_MINUTES"])
     return max(0, math.ceil((last + lockout - now).total_seconds()))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, literal, select, update
-from sqlalchemy.orm import joinedload
 
 from isms.audit import record_event
 from isms.auth.models import ApiToken, TokenScope, User
@@ -98,21 +97,18 @@ def revoke_token(token: ApiToken, *, actor: str) -> bool:
     return True
 
 
-def find_live_token(secret: str, now: datetime | None = None) -> ApiToken | None:
-    """Return the live token with this secret and an enabled user, or None."""
-    if not secret.startswith(SECRET_PREFIX) or len(secret) > 100:
-        return None
-    now = now or utcnow()
-    # The user comes in the same statement and stays referenced by the token, so the
-    # guard's later look-up of the user is answered from the session.
-    token = db.session.scalars(select(ApiToken).options(joinedload(ApiToken.user)).where(
-        ApiToken.secret_hash == hash_secret(secret))).one_or_none()
+def may_be_secret(secret: str) -> bool:
+    """Say whether a string is shaped like a token's secret (else it is not looked up)."""
+    return secret.startswith(SECRET_PREFIX) and len(secret) <= 100
+
+
+def token_usable(token: ApiToken | None, now: datetime) -> bool:
+    """A token signs requests in while it is live and its user enabled and settled (no
+    password change pending)."""
     if token is None or not token.is_live(now):
-        return None
+        return False
     user = token.user
-    if user is None or not user.is_enabled or user.must_change_password:
-        return None
-    return token
+    return user is not None and user.is_enabled and not user.must_change_password
 
 
 def claim_uses(token: ApiToken, limit: int, slots: int, now: datetime | None = None
