@@ -37,6 +37,7 @@ from controls.models import (
 from controls.reviews import add_months, last_reviews
 from controls.services import (
     ControlRow,
+    all_states,
     list_control_rows,
     risk_refs_text,
     update_control,
@@ -138,15 +139,9 @@ class DecisionCore:
 def list_decision_cores(edition: str) -> list[DecisionCore]:
     """Every control of the edition that has a state, in catalog order, in one query."""
     catalog = get_edition(edition)
-    found = {}
-    for control_id, applicability, reasons, justification, status in db.session.execute(
-            select(ControlState.control_id, ControlState.applicability,
-                   ControlState.inclusion_reasons, ControlState.justification,
-                   ControlState.implementation_status)
-            .where(ControlState.edition == edition)):
-        found[control_id] = DecisionCore(
-            control_id, applicability,
-            parse_reasons(reasons), justification, status)
+    found = {state.control_id: DecisionCore(
+        state.control_id, state.applicability, parse_reasons(state.inclusion_reasons),
+        state.justification, state.implementation_status) for state in all_states(edition)}
     return [found[item.control_id] for item in catalog.items if item.control_id in found]
 
 

@@ -1,34 +1,46 @@
 """Consistency checks on the controls: risks, evidence and auditors' requests."""
 
 from datetime import date
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from controls.links import control_url
 from controls.models import (
     Applicability,
-    ControlState,
     EvidenceRequest,
     ImplementationStatus,
     RequestStatus,
     Review,
     ReviewOutcome,
 )
+from controls.services import all_states
 from evidence.api import status_by_control
 from isms.api import Inconsistency, db, get_organisation, register_check
 from management.api import risk_treatments
 
 
 def latest_outcomes(edition: str, control_ids) -> dict[str, ReviewOutcome]:
-    """The outcome of each control's latest review (one query)."""
-    found: dict[str, ReviewOutcome] = {}
-    for control_id, outcome in db.session.execute(
-            select(Review.control_id, Review.outcome)
-            .where(Review.edition == edition, Review.control_id.in_(list(control_ids)))
-            .order_by(Review.control_id, Review.reviewed_on, Review.created_at, Review.id)):
-        found[control_id] = outcome
-    return found
+    """The outcome of each of these controls' latest review (one query)."""
+    wanted = set(control_ids)
+    if not wanted:
+        return {}
+    return {control_id: outcome for control_id, outcome
+            in db.session.execute(_latest_outcomes_statement(), {"edition": edition})
+            if control_id in wanted}
+
+
+@cache
+def _latest_outcomes_statement():
+    """Every control's latest review outcome (one row per reviewed control, the edition
+    bound), built once: naming the controls in an IN clause cost more to plan than this."""
+    newest_first = func.row_number().over(
+        partition_by=Review.control_id,
+        order_by=(Review.reviewed_on.desc(), Review.created_at.desc(), Review.id.desc()))
+    ranked = (select(Review.control_id, Review.outcome, newest_first.label("rank"))
+              .where(Review.edition == bindparam("edition")).subquery("ranked"))
+    return select(ranked.c.control_id, ranked.c.outcome).where(ranked.c.rank == 1)
 
 
 def risk_treatment_contradictions(today: date) -> list[Inconsistency]:
@@ -36,9 +48,9 @@ def risk_treatment_contradictions(today: date) -> list[Inconsistency]:
     edition = get_organisation().edition
     risks = [r for r in risk_treatments(edition) if r.plan_done or r.accepted]
     wanted = {c for r in risks for c in r.control_ids}
-    statuses = dict(db.session.execute(
-        select(ControlState.control_id, ControlState.implementation_status).where(
-            ControlState.edition == edition, ControlState.control_id.in_(list(wanted)))).all())
+    if not wanted:
+        return []
+    statuses = {state.control_id: state.implementation_status for state in all_states(edition)}
     outcomes = latest_outcomes(edition, wanted)
     found = []
     for risk in risks:
@@ -64,11 +76,8 @@ def applicable_without_evidence(today: date) -> list[Inconsistency]:
     edition = get_organisation().edition
     evidence = status_by_control(edition)
     found = []
-    for control_id in db.session.scalars(
-            select(ControlState.control_id).where(
-                ControlState.edition == edition,
-                ControlState.applicability == Applicability.APPLICABLE)
-            .order_by(ControlState.control_id)):
+    for control_id in sorted(state.control_id for state in all_states(edition)
+                             if state.applicability is Applicability.APPLICABLE):
         status = evidence.get(control_id, "none")
         if status in ("none", "expired"):
             found.append(Inconsistency(

@@ -35,6 +35,7 @@ from isms.api import (
     get_edition,
     local_today,
     pick_arg,
+    read_once,
     record_event,
     utcnow,
 )
@@ -153,31 +154,35 @@ def _state_params(edition: str, filters: ControlFilters, control_ids=None) -> di
 
 
 def _state_filter(query, shape: tuple[str, str, str]):
+    """Narrow a statement on the states' table to the filters of this shape (the table's
+    columns, so a statement of plain columns stays a plain one)."""
     status, responsibility, owner = shape
+    state = ControlState.__table__.c
     if status == "undecided":
-        query = query.where(ControlState.applicability.is_(None))
+        query = query.where(state.applicability.is_(None))
     elif status == "excluded":
-        query = query.where(ControlState.applicability == Applicability.EXCLUDED)
+        query = query.where(state.applicability == Applicability.EXCLUDED)
     elif status == "not_implemented":
         query = query.where(
-            ControlState.applicability == Applicability.APPLICABLE,
-            ControlState.implementation_status.is_distinct_from(ImplementationStatus.IMPLEMENTED),
+            state.applicability == Applicability.APPLICABLE,
+            state.implementation_status.is_distinct_from(ImplementationStatus.IMPLEMENTED),
         )
     elif status:
-        query = query.where(ControlState.implementation_status == ImplementationStatus(status))
+        query = query.where(state.implementation_status == ImplementationStatus(status))
     if responsibility:
-        query = query.where(ControlState.responsibility == Responsibility(responsibility))
+        query = query.where(state.responsibility == Responsibility(responsibility))
     if owner == "none":
-        query = query.where(ControlState.owner_id.is_(None))
+        query = query.where(state.owner_id.is_(None))
     elif owner:
-        query = query.where(ControlState.owner_id == bindparam("owner_id"))
+        query = query.where(state.owner_id == bindparam("owner_id"))
     return query
 
 
 @cache
 def _state_ids_statement(shape: tuple[str, str, str]):
-    return _state_filter(select(ControlState.control_id)
-                         .where(ControlState.edition == bindparam("edition")), shape)
+    state = ControlState.__table__.c
+    return _state_filter(select(state.control_id)
+                         .where(state.edition == bindparam("edition")), shape)
 
 
 @cache
@@ -189,12 +194,14 @@ def _states_statement(shape: tuple[str, str, str], editable: bool, some: bool):
         query = (select(ControlState).where(ControlState.edition == bindparam("edition"))
                  .options(joinedload(ControlState.owner)))
     else:
-        table = ControlState.__table__
-        query = (select(table, User.name, User.email)
-                 .outerjoin(User, User.id == table.c.owner_id)
+        # Tables, not mapped classes: a plain row read, without the ORM's loading machinery.
+        table, users = ControlState.__table__, User.__table__
+        query = (select(table, users.c.name, users.c.email)
+                 .outerjoin(users, users.c.id == table.c.owner_id)
                  .where(table.c.edition == bindparam("edition")))
     if some:
-        query = query.where(ControlState.control_id.in_(bindparam("ids", expanding=True)))
+        query = query.where(
+            ControlState.__table__.c.control_id.in_(bindparam("ids", expanding=True)))
     return _state_filter(query, shape)
 
 
@@ -209,7 +216,8 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
     needle = filters.q.lower()
     evidence = status_by_control(edition)
     last_reviewed, today = last_reviews(edition), local_today()
-    states = _load_states(edition, filters, editable)
+    states = (all_states(edition) if not editable and _state_shape(filters) == ("", "", "")
+              else _load_states(edition, filters, editable))
     risks = risks_for_controls(edition, {s.control_id: s.risk_refs for s in states})
     rows = []
     for state in states:
@@ -277,6 +285,13 @@ def _computed_matches(row: ControlRow, filters: ControlFilters) -> bool:
     if filters.risk == "unlinked" and not row.lacks_linked_risk:
         return False
     return not (filters.risk == "linked" and not row.risks)
+
+
+def all_states(edition: str) -> list[StateView]:
+    """Every state of the edition, read-only, in one query read once per page (the dashboard's
+    board and its checks, the SoA's checks, all want them)."""
+    return list(read_once(("control-states", edition),
+                          lambda: _load_states(edition, ControlFilters(), False)))
 
 
 def _load_states(edition: str, filters: ControlFilters, editable: bool,
@@ -430,7 +445,7 @@ def build_dashboard(edition: str) -> Dashboard:
     """Count the edition's controls by decision, status, responsibility and group (the states
     in one query, read once for the counts and the review statuses)."""
     catalog = get_edition(edition)
-    states = _load_states(edition, ControlFilters(), False)
+    states = all_states(edition)
     applicability, status, responsibility = Counter(), Counter(), Counter()
     per_group = {gid: [0, 0, 0] for gid, _ in catalog.groups}
     unowned = 0

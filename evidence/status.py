@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import Date, bindparam, case, func, literal, select, type_coerce
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
-from isms.api import CatalogControl, db, local_today
+from isms.api import CatalogControl, db, local_today, read_once
 
 
 class EvidenceStatus(StrEnum):
@@ -114,9 +114,15 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
     current evidence reads its links to find the latest expiry date. Without `control_ids`,
     only controls that have evidence are in the result.
     """
-    ids = None if control_ids is None else list(control_ids)
-    if ids == []:
-        return {}
+    if control_ids is None:  # every control's: read once per page that shows them twice
+        everyone = read_once(("evidence-status", edition),
+                             lambda: _status_by_control(edition, None))
+        return dict(everyone)
+    ids = list(control_ids)
+    return _status_by_control(edition, ids) if ids else {}
+
+
+def _status_by_control(edition: str, ids: list[str] | None) -> dict[str, EvidenceStatus]:
     today = local_today()
     params = {"edition": edition, "horizon": today + timedelta(days=warning_days())}
     if ids is not None:

@@ -64,7 +64,7 @@ from isms.catalog.extra import (
 from isms.catalog.models import CatalogControl
 from isms.checks import Inconsistency, register_check, run_checks
 from isms.core import render_error
-from isms.db import UTCDateTime, db, enum_column, utcnow
+from isms.db import UTCDateTime, db, enum_column, read_once, utcnow
 from isms.exports import is_formula_like, safe_text, xlsx_workbook
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
 from isms.history import (
@@ -166,6 +166,7 @@ __all__ = [
     "pick_arg",
     "public",
     "queue_backend",
+    "read_once",
     "record_event",
     "register_api_prefix",
     "register_blob_store",

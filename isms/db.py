@@ -3,6 +3,7 @@
 import sqlite3
 from datetime import UTC, datetime
 
+from flask import g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -79,8 +80,36 @@ def _tune_sqlite(dbapi_connection, _record):
 _WROTE = "isms_wrote"
 
 
+def read_once(key, compute):
+    """Return `compute()`, computed once per GET or HEAD request for this key.
+
+    Such a request changes no decision, evidence or clause, so the same read made twice
+    within it (the dashboard's board and its consistency checks both read every control's
+    evidence status) finds the same rows; the second caller gets the first answer. Should it
+    write after all, whatever it flushes, or holds unflushed, makes the next read a fresh one.
+    Anywhere else (forms, jobs, the CLI) it computes every time. The answer is shared:
+    callers read it, never change it."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return compute()
+    memo = g.setdefault("isms_read_once", {})
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        memo.clear()
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _forget_reads(*_) -> None:
+    if has_request_context():
+        g.pop("isms_read_once", None)
+
+
 def init_app(app) -> None:
     db.init_app(app)
+    if not event.contains(db.session, "after_flush", _forget_reads):
+        event.listen(db.session, "after_flush", _forget_reads)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "postgresql":

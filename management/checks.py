@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from isms.api import Inconsistency, clauses, db, get_organisation, register_check
+from isms.api import Inconsistency, clauses, db, get_organisation, read_once, register_check
 from management.models import ClauseState, ClauseStatus, PlanStatus, Risk, RiskControl
 
 ORDER = {ClauseStatus.NOT_STARTED: 0, ClauseStatus.IN_PROGRESS: 1, ClauseStatus.DONE: 2}
@@ -22,25 +23,44 @@ class RiskTreatment:
 
 
 def clause_statuses(edition: str) -> dict[str, ClauseStatus]:
-    """Every clause's status (not started when never edited), in one query."""
-    stored = dict(db.session.execute(select(ClauseState.clause_id, ClauseState.status)
-                                     .where(ClauseState.edition == edition)).all())
+    """Every clause's status (not started when never edited), in one query (read once per page
+    that asks twice: the dashboard's checks do)."""
+    return dict(read_once(("clause-statuses", edition), lambda: _clause_statuses(edition)))
+
+
+def _clause_statuses(edition: str) -> dict[str, ClauseStatus]:
+    stored = dict(db.session.execute(_clause_statuses_statement(), {"edition": edition}).all())
     return {c.clause_id: stored.get(c.clause_id, ClauseStatus.NOT_STARTED)
             for c in clauses(edition)}
+
+
+@cache
+def _clause_statuses_statement():
+    return (select(ClauseState.clause_id, ClauseState.status)
+            .where(ClauseState.edition == bindparam("edition")))
 
 
 def risk_treatments(edition: str) -> list[RiskTreatment]:
     """Each risk's plan state, acceptance and the controls treating it (two queries)."""
     treating: dict[int, list[str]] = {}
-    for risk_id, control_id in db.session.execute(
-            select(RiskControl.risk_id, RiskControl.control_id)
-            .where(RiskControl.edition == edition).order_by(RiskControl.id)):
+    for risk_id, control_id in db.session.execute(_treating_statement(), {"edition": edition}):
         treating.setdefault(risk_id, []).append(control_id)
     return [RiskTreatment(ref, title, status is PlanStatus.DONE, accepted_on is not None,
                           tuple(treating.get(risk_id, ())))
             for risk_id, ref, title, status, accepted_on in db.session.execute(
-                select(Risk.id, Risk.ref, Risk.title, Risk.plan_status, Risk.accepted_on)
-                .order_by(Risk.ref))]
+                _treatments_statement())]
+
+
+@cache
+def _treating_statement():
+    return (select(RiskControl.risk_id, RiskControl.control_id)
+            .where(RiskControl.edition == bindparam("edition")).order_by(RiskControl.id))
+
+
+@cache
+def _treatments_statement():
+    return (select(Risk.id, Risk.ref, Risk.title, Risk.plan_status, Risk.accepted_on)
+            .order_by(Risk.ref))
 
 
 def parent_clause_mismatch(today: date) -> list[Inconsistency]:

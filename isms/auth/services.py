@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import date, timedelta
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -148,11 +149,13 @@ def list_users() -> list[User]:
 
 def list_assignable_owners() -> list[User]:
     """Return the enabled users who may own controls."""
-    return list(db.session.scalars(
-        select(User)
-        .where(User.is_enabled, User.role.in_([Role.OWNER, Role.LEAD]))
-        .order_by(User.name, User.email)
-    ))
+    return list(db.session.scalars(_assignable_owners_statement()))
+
+
+@cache
+def _assignable_owners_statement():
+    return (select(User).where(User.is_enabled, User.role.in_([Role.OWNER, Role.LEAD]))
+            .order_by(User.name, User.email))
 
 
 def issue_calendar_token(user: User) -> str:
