@@ -5,7 +5,8 @@ are read as ratios against it on the same machine, in the same run:
 
 - /table: select the 114 control rows (with catalog title and owner) and render a Jinja table;
 - /workbook: openpyxl write-only of the SoA export's sheets and values, without styles;
-- /upload: stream the request body to disk in 1 MiB chunks while hashing it;
+- /upload: stream the request body to a file in 1 MiB chunks while hashing it, and keep the
+  file (as the app keeps evidence: a file deleted at once never has to reach the disk);
 - /login: verify the lead's stored password hash;
 - /package: zip the same evidence files as the package, streamed;
 - /api/controls, /api/evidence: the first page (50 rows) of the API's control and evidence
@@ -173,7 +174,8 @@ def create_app() -> Flask:
     @app.post("/upload")
     def upload():
         digest, size = hashlib.sha256(), 0
-        with tempfile.NamedTemporaryFile(dir=os.environ["BENCH_UPLOAD_DIR"]) as out:
+        with tempfile.NamedTemporaryFile(dir=os.environ["BENCH_UPLOAD_DIR"],
+                                         delete=False) as out:
             while chunk := request.stream.read(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)

@@ -32,14 +32,16 @@ class Server:
             os.remove(starts)
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [gunicorn, "--workers", str(WORKERS), "--worker-class", "sync",
+            # --preload, as docs/deploy.md runs it: the master imports the app once and each
+            # worker starts from a fork of it.
+            [gunicorn, "--workers", str(WORKERS), "--worker-class", "sync", "--preload",
              "--config", "python:benchmarks.gunicorn_hooks",
              "--bind", f"127.0.0.1:{self.port}", "--timeout", "600", "--chdir", ROOT, module],
             env=dict(env, BENCH_WORKER_STARTS=starts), stdout=self.log,
             stderr=subprocess.STDOUT)
         # The target is the worker's: from the moment gunicorn forks it (noted by the post_fork
-        # hook) to its first answer. The master's own start (importing gunicorn, binding the
-        # socket) comes before it and is reported apart.
+        # hook) to its first answer. The master's own start (importing gunicorn and the app,
+        # binding the socket) comes before it and is reported apart.
         self.since_launch_s = self._wait(ready_path, started)
         answered = time.time()
         with open(starts) as lines:

@@ -28,3 +28,21 @@ def test_the_db_commands_load_flask_migrate_when_used(app, runner):
     result = runner.invoke(args=["db", "--help"])
     assert result.exit_code == 0 and "upgrade" in result.output and "downgrade" in result.output
     assert runner.invoke(args=["db", "current", "--no-such-option"]).exit_code == 2
+
+
+def test_building_the_app_opens_no_connection_and_starts_no_thread(tmp_path):
+    """gunicorn --preload builds the app in the master and forks the workers from it: nothing
+    a worker must not share (a database connection, a thread) may exist by then."""
+    import threading
+
+    from isms.app import create_app
+    from isms.db import db
+    from tests.conftest import base_config
+
+    threads = threading.active_count()
+    app = create_app(base_config("sqlite:///" + str(tmp_path / "isms.db"),
+                                 str(tmp_path / "instance")))
+    with app.app_context():
+        pool = db.engine.pool
+        assert pool.checkedin() == 0 and pool.checkedout() == 0
+    assert threading.active_count() == threads
