@@ -7,7 +7,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from controls.models import (
     ControlState,
@@ -116,17 +116,19 @@ def first_due_for(state: ControlState, chosen: date | None, today: date) -> date
 def list_reviews(edition: str, control_id: str, limit: int = 20) -> list[Review]:
     """Return a control's latest reviews with reviewers and follow-ups loaded."""
     return list(db.session.scalars(_reviews_statement(), {
-        "edition": edition, "control_id": control_id, "limit": limit}))
+        "edition": edition, "control_id": control_id, "limit": limit}).unique())
 
 
 @cache
 def _reviews_statement():
-    """Built once: every control page reads it (values are bound)."""
+    """Built once: every control page reads it (values are bound). The follow-ups and pinned
+    versions come joined in the same statement (a handful per review): loading them with two
+    more statements cost the page more in the ORM's machinery than the rows themselves."""
     return (select(Review).where(Review.edition == bindparam("edition"),
                                  Review.control_id == bindparam("control_id"))
             .options(joinedload(Review.reviewer),
-                     selectinload(Review.follow_ups).joinedload(FollowUp.owner),
-                     selectinload(Review.evidence_links))
+                     joinedload(Review.follow_ups).joinedload(FollowUp.owner),
+                     joinedload(Review.evidence_links))
             .order_by(Review.reviewed_on.desc(), Review.id.desc()).limit(bindparam("limit")))
 
 

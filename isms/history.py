@@ -8,9 +8,10 @@ field names with `register_field_labels(app, {...})`; `isms` itself knows no fea
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from isms.auth.models import User
 from isms.db import db
@@ -196,8 +197,15 @@ def user_names(ids) -> dict[str, str]:
     ids = list(ids)
     if not ids:
         return {}
-    return {str(u.id): u.display_name
-            for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {str(user_id): name or email
+            for user_id, name, email in db.session.execute(_names_statement(), {"ids": ids})}
+
+
+@cache
+def _names_statement():
+    users = User.__table__.c
+    return (select(users.id, users.name, users.email)
+            .where(users.id.in_(bindparam("ids", expanding=True))))
 
 
 def describe_events(events) -> list[HistoryEntry]:
