@@ -72,14 +72,6 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
-# PostgreSQL: a request that only read ends its transaction with COMMIT, not ROLLBACK. The two
-# are the same for a transaction that wrote nothing, but psycopg forgets every prepared statement
-# on ROLLBACK; ending with COMMIT lets a worker's connections keep the statements they run on
-# every request prepared, so the server parses and plans them once per connection instead of
-# on each request (planning is most of a simple statement's cost there).
-_WROTE = "isms_wrote"
-
-
 def read_once(key, compute):
     """Return `compute()`, computed once per GET or HEAD request for this key.
 
@@ -104,6 +96,14 @@ def read_once(key, compute):
 def _forget_reads(*_) -> None:
     if has_request_context():
         g.pop("isms_read_once", None)
+
+
+# PostgreSQL: a request that only read ends its transaction with COMMIT, not ROLLBACK. The two
+# are the same for a transaction that wrote nothing, but psycopg forgets every prepared statement
+# on ROLLBACK; ending with COMMIT lets a worker's connections keep the statements they run on
+# every request prepared, so the server parses and plans them once per connection instead of
+# on each request (planning is most of a simple statement's cost there).
+_WROTE = "isms_wrote"
 
 
 def init_app(app) -> None:
