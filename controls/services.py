@@ -28,6 +28,7 @@ from controls.reviews import (
 )
 from evidence.api import EVIDENCE_STATUSES, status_by_control
 from isms.api import (
+    MAX_ID,
     CatalogItem,
     Role,
     User,
@@ -105,7 +106,9 @@ class ControlFilters:
             group=pick_arg(args, "group", set(group_ids)),
             status=pick_arg(args, "status", STATUS_FILTERS),
             responsibility=pick_arg(args, "responsibility", {r.value for r in Responsibility}),
-            owner=owner if owner == "none" or owner.isdigit() else "",
+            # An id no database row can have is ignored like any other unknown value.
+            owner=owner if owner == "none" or (owner.isdigit() and int(owner) <= MAX_ID)
+            else "",
             evidence=pick_arg(args, "evidence", set(EVIDENCE_STATUSES)),
             review=pick_arg(args, "review", set(REVIEW_FILTERS)),
             risk=pick_arg(args, "risk", set(RISK_FILTERS)),

@@ -63,7 +63,7 @@ from isms.catalog.extra import (
 )
 from isms.catalog.models import CatalogControl
 from isms.checks import Inconsistency, register_check, run_checks
-from isms.core import render_error
+from isms.core import MAX_ID, render_error
 from isms.db import UTCDateTime, db, enum_column, read_once, utcnow
 from isms.exports import is_formula_like, safe_text, xlsx_workbook
 from isms.forms import choice_values, choices, form_status, pick_arg, strip_text
@@ -95,6 +95,7 @@ __all__ = [
     "DEFAULT_ORGANISATION_NAME",
     "EDITIONS",
     "EDITORS",
+    "MAX_ID",
     "SPOOL_PREFIX",
     "SPOOL_SUFFIX",
     "STAFF",

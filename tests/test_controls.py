@@ -270,3 +270,12 @@ def test_state_rows_are_unique_per_edition_and_control(app):
             .group_by(ControlState.edition, ControlState.control_id).having(func.count() > 1)
         ).all()
     assert duplicates == []
+
+
+def test_an_owner_filter_no_user_can_match_is_ignored_not_a_server_error(client, login_as):
+    login_as(Role.LEAD)
+    every = rows_in(client.get("/controls?per_page=200").get_data(as_text=True))
+    for owner in ("2147483648", "99999999999999999999999"):
+        response = client.get(f"/controls?per_page=200&owner={owner}")
+        assert response.status_code == 200
+        assert rows_in(response.get_data(as_text=True)) == every
