@@ -16,7 +16,10 @@ from isms.db import db
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "isms" / "catalog" / "data"
-SHARED = ROOT.parent.parent / "shared" / "catalog"
+# The reference data sits beside the checkout (../shared/catalog, as scripts/derive_catalog.py
+# expects); a worktree one level further down finds it one folder higher.
+SHARED = next((base / "shared" / "catalog" for base in (ROOT.parent, ROOT.parent.parent)
+               if (base / "shared" / "catalog").is_dir()), ROOT.parent / "shared" / "catalog")
 UNMAPPED = ["7.2.a", "7.2.b", "7.2.c", "7.2.d", "7.2.e", "7.2.f", "7.3", "9.2.a", "9.2.b",
             *[f"9.2.c.{n}" for n in ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix",
                                      "x", "xi", "xii")], "9.3"]
