@@ -93,11 +93,12 @@ def last_reviews(edition: str, control_id: str | None = None, *,
 @cache
 def _last_reviews_statement(some: bool):
     """The statement of `last_reviews`, built once (edition and ids are bound)."""
-    query = select(Review.control_id, func.max(Review.reviewed_on)).where(
-        Review.edition == bindparam("edition", type_=String))
+    reviews = Review.__table__.c  # plain columns: the Core path, without the ORM's steps
+    query = select(reviews.control_id, func.max(reviews.reviewed_on)).where(
+        reviews.edition == bindparam("edition", type_=String))
     if some:
-        query = query.where(Review.control_id.in_(bindparam("ids", expanding=True)))
-    return query.group_by(Review.control_id)
+        query = query.where(reviews.control_id.in_(bindparam("ids", expanding=True)))
+    return query.group_by(reviews.control_id)
 
 
 def review_statuses(edition: str, states, today: date) -> dict[str, ReviewStatus]:

@@ -30,7 +30,16 @@ from evidence.services import (
     create_item,
     link_controls,
 )
-from evidence.status import RANK, EvidenceStatus, item_status, latest_status, status_filter
+from evidence.status import (
+    RANK,
+    EvidenceStatus,
+    best_validity,
+    item_status,
+    latest_status,
+    status_filter,
+    validity_horizon,
+    validity_status,
+)
 from evidence.status import status_by_control as _status_by_control
 from evidence.storage import StorageError, get_storage
 from isms.api import db, local_today
@@ -492,6 +501,7 @@ __all__ = [
     "VersionDetail",
     "VersionRecord",
     "VersionRef",
+    "best_validity",
     "controls_of_items",
     "count_by_control",
     "count_links_to_carry",
@@ -518,6 +528,8 @@ __all__ = [
     "store_file_evidence",
     "summaries_by_control",
     "summaries_for_items",
+    "validity_horizon",
+    "validity_status",
     "version_details",
 ]
 

@@ -1,8 +1,12 @@
 """Controls over the API: filters, pages, the form's rules, ETag and If-Match, scope."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from controls.models import ControlState
+from controls.reviews import add_months
+from isms.api import local_today
 from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db
@@ -137,6 +141,22 @@ def test_every_page_reads_each_control_as_its_detail_does(app, make_token, api):
     assert api.post(token, "/api/v1/evidence", content_type="multipart/form-data", data={
         "title": "Access policy", "kind": "statement", "text": "Reviewed.",
         "controls": "A.9.1.1"}).status_code == 201
+    # A control reviewed on a cadence, one whose only evidence expired, one whose evidence
+    # expires within the warning window (the page reads these in one statement, the detail
+    # apart: they must agree)
+    with app.app_context():
+        today = local_today()
+    assert api.patch(token, "/api/v1/controls/A.12.3.1", json={
+        **DECISION, "review_cadence": "yearly"}).status_code == 200
+    assert api.post(token, "/api/v1/controls/A.12.3.1/reviews", json={
+        "reviewed_on": (today - timedelta(days=30)).isoformat(), "outcome": "effective",
+        "notes": "Backups restored"}).status_code == 201
+    for title, control, valid_until in (("Old scan", "A.12.6.1", today - timedelta(days=1)),
+                                        ("Renewal due", "A.12.4.1", today + timedelta(days=3))):
+        assert api.post(token, "/api/v1/evidence", content_type="multipart/form-data", data={
+            "title": title, "kind": "statement", "text": "Seen.", "controls": control,
+            "collected_on": (today - timedelta(days=400)).isoformat(),
+            "valid_until": valid_until.isoformat()}).status_code == 201
     whole = api.get(token, "/api/v1/controls?per_page=200").json
     pages = [api.get(token, f"/api/v1/controls?per_page=25&page={n}") for n in range(1, 6)]
     assert [c for page in pages for c in page.json] == whole
@@ -146,6 +166,12 @@ def test_every_page_reads_each_control_as_its_detail_does(app, make_token, api):
     by_id = {c["control_id"]: c for c in whole}
     assert by_id["A.9.1.1"]["evidence_status"] == "current"
     assert by_id["A.9.1.2"]["review_status"] == "overdue"
+    assert by_id["A.12.3.1"]["review_status"] == "scheduled"
+    assert by_id["A.12.3.1"]["next_review_on"] == (
+        add_months(today - timedelta(days=30), 12).isoformat())
+    assert by_id["A.12.6.1"]["evidence_status"] == "expired"
+    assert by_id["A.12.4.1"]["evidence_status"] == "expiring"
+    assert by_id["A.5.1.1"]["evidence_status"] == "none"
     # filters on computed values read every control, and page the same way
     for query, keep in (("evidence=current", lambda c: c["evidence_status"] == "current"),
                         ("review=overdue", lambda c: c["review_status"] == "overdue")):
