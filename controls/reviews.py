@@ -60,9 +60,15 @@ def due_soon_days() -> int:
     return current_app.config["ISMS_DUE_SOON_DAYS"]
 
 
-def review_status(state: ControlState, last_reviewed_on: date | None,
-                  today: date) -> ReviewStatus:
-    """Next due = last review + cadence; never reviewed = the first due date set."""
+def due_soon_until(today: date) -> date:
+    """The last day a review counts as due soon (rather than scheduled), as of today."""
+    return today + timedelta(days=due_soon_days())
+
+
+def review_status(state: ControlState, last_reviewed_on: date | None, today: date,
+                  soon_until: date | None = None) -> ReviewStatus:
+    """Next due = last review + cadence; never reviewed = the first due date set. A loop
+    passes `due_soon_until(today)` once rather than have each call read the setting."""
     if state.review_cadence is ReviewCadence.NONE:
         return ReviewStatus(None, last_reviewed_on, "none")
     next_due = (cadence_after(last_reviewed_on, state.review_cadence) if last_reviewed_on
@@ -71,7 +77,7 @@ def review_status(state: ControlState, last_reviewed_on: date | None,
         return ReviewStatus(None, last_reviewed_on, "none")
     if next_due < today:
         status = "overdue"
-    elif next_due <= today + timedelta(days=due_soon_days()):
+    elif next_due <= (soon_until or due_soon_until(today)):
         status = "due_soon"
     else:
         status = "scheduled"
@@ -104,7 +110,9 @@ def _last_reviews_statement(some: bool):
 def review_statuses(edition: str, states, today: date) -> dict[str, ReviewStatus]:
     """Return the review status of each given state."""
     last = last_reviews(edition)
-    return {s.control_id: review_status(s, last.get(s.control_id), today) for s in states}
+    soon = due_soon_until(today)
+    return {s.control_id: review_status(s, last.get(s.control_id), today, soon)
+            for s in states}
 
 
 def first_due_for(state: ControlState, chosen: date | None, today: date) -> date | None:

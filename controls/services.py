@@ -22,6 +22,7 @@ from controls.models import (
 )
 from controls.reviews import (
     ReviewStatus,
+    due_soon_until,
     first_due_for,
     last_reviews,
     review_status,
@@ -229,14 +230,14 @@ def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
     states = (all_states(edition) if not editable and _state_shape(filters) == ("", "", "")
               else _load_states(edition, filters, editable))
     risks = risks_for_controls(edition, {s.control_id: s.risk_refs for s in states})
-    rows = []
+    rows, soon = [], due_soon_until(today)
     for state in states:
         item = catalog.get(state.control_id)
         if not _catalog_matches(item, filters, needle):
             continue
         row = ControlRow(item, state, evidence.get(state.control_id, "none"),
-                         review_status(state, last_reviewed.get(state.control_id), today),
-                         tuple(risks[state.control_id]))
+                         review_status(state, last_reviewed.get(state.control_id), today,
+                                       soon), tuple(risks[state.control_id]))
         if _computed_matches(row, filters):
             rows.append(row)
     return sorted(rows, key=lambda row: row.item.position)
@@ -269,15 +270,17 @@ def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_p
     if not ids:
         return [], len(matching)
     today = local_today()
+    horizon, soon = validity_horizon(today), due_soon_until(today)
     width, owner_at = len(STATE_COLUMNS), STATE_COLUMNS.index("owner_id")
     rows = {}
     for row in db.session.execute(_page_statement(), {
-            "edition": edition, "ids": ids, "horizon": validity_horizon(today)}):
+            "edition": edition, "ids": ids, "horizon": horizon}):
         state = StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
                           if row[owner_at] is not None else None)
         rows[state.control_id] = ControlRow(
-            catalog.get(state.control_id), state, validity_status(row[width + 2], today).value,
-            review_status(state, row[width + 3], today))
+            catalog.get(state.control_id), state,
+            validity_status(row[width + 2], today, horizon).value,
+            review_status(state, row[width + 3], today, soon))
     return [rows[cid] for cid in ids if cid in rows], len(matching)
 
 

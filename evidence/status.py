@@ -26,10 +26,12 @@ def warning_days() -> int:
     return current_app.config["ISMS_EXPIRY_WARNING_DAYS"]
 
 
-def version_status(valid_until: date | None, today: date | None = None) -> EvidenceStatus:
-    """Current, expiring (within the warning window) or expired, as of today."""
+def version_status(valid_until: date | None, today: date | None = None,
+                   horizon: date | None = None) -> EvidenceStatus:
+    """Current, expiring (within the warning window) or expired, as of today. A loop passes
+    the window's end (`validity_horizon(today)`) once rather than have each call read it."""
     today = today or local_today()
-    if valid_until is None or valid_until > today + timedelta(days=warning_days()):
+    if valid_until is None or valid_until > (horizon or validity_horizon(today)):
         return EvidenceStatus.CURRENT
     return EvidenceStatus.EXPIRING if valid_until >= today else EvidenceStatus.EXPIRED
 
@@ -102,9 +104,10 @@ def validity_horizon(today: date) -> date:
     return today + timedelta(days=warning_days())
 
 
-def validity_status(best: date | None, today: date) -> EvidenceStatus:
-    """A control's status from `best_validity`'s value (none when it has no live evidence)."""
-    return EvidenceStatus.NONE if best is None else version_status(best, today)
+def validity_status(best: date | None, today: date, horizon: date) -> EvidenceStatus:
+    """A control's status from `best_validity`'s value (none when it has no live evidence),
+    as of `today` with the warning window ending on `horizon`."""
+    return EvidenceStatus.NONE if best is None else version_status(best, today, horizon)
 
 
 @cache
@@ -144,13 +147,14 @@ def status_by_control(edition: str, control_ids=None) -> dict[str, EvidenceStatu
 
 def _status_by_control(edition: str, ids: list[str] | None) -> dict[str, EvidenceStatus]:
     today = local_today()
-    params = {"edition": edition, "horizon": validity_horizon(today)}
+    horizon = validity_horizon(today)
+    params = {"edition": edition, "horizon": horizon}
     if ids is not None:
         params["ids"] = ids
     found = {}
     for control_id, best in db.session.execute(_status_statement(ids is not None), params):
         if best is not None:
-            found[control_id] = validity_status(best, today)
+            found[control_id] = validity_status(best, today, horizon)
     if ids is None:
         return found
     return {cid: found.get(cid, EvidenceStatus.NONE) for cid in ids}
