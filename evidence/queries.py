@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from sqlalchemy import bindparam, case, exists, func, select
+from sqlalchemy import Date, Integer, String, bindparam, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
-from evidence.status import EvidenceStatus, status_filter, version_status
+from evidence.status import EvidenceStatus, status_filter, validity_horizon, version_status
 from isms.api import User, db, local_today, pick_arg
 
 URI_LIST = "text/uri-list"  # the media type of a link; its version keeps the address as text
@@ -44,8 +44,9 @@ def list_items(filters: EvidenceFilters, page: int, per_page: int, visible=None)
         select(EvidenceItem)
         .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id)
         .options(joinedload(EvidenceItem.owner), joinedload(EvidenceItem.latest_version))
-        .order_by(EvidenceItem.id.desc()), filters, visible)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+        .order_by(EvidenceItem.id.desc()), _filter_shape(filters, visible))
+    return db.paginate(query.params(_filter_params(filters, visible)), page=page,
+                       per_page=per_page, error_out=False)
 
 
 def list_item_rows(filters: EvidenceFilters, page: int, per_page: int, visible=None):
@@ -55,57 +56,108 @@ def list_item_rows(filters: EvidenceFilters, page: int, per_page: int, visible=N
     its owner's name and email, and its latest version's number, SHA-256, size, file name,
     media type, address (a link's text, else None), collected on, valid until, upload and
     purge times."""
-    joined = (select(func.count()).select_from(EvidenceItem)
-              .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.latest_version_id))
-    total = db.session.scalar(_live_items(joined, filters, visible))
-    version = EvidenceVersion
-    rows = db.session.execute(_live_items(
-        select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.kind, EvidenceItem.owner_id,
-               EvidenceItem.description, EvidenceItem.tags, EvidenceItem.created_at,
-               User.name, User.email, version.number, version.sha256, version.size,
-               version.file_name, version.media_type,
-               case((version.media_type == URI_LIST, version.text_content), else_=None),
-               version.collected_on, version.valid_until, version.uploaded_at,
-               version.purged_at)
-        .join(version, version.id == EvidenceItem.latest_version_id)
-        .outerjoin(User, User.id == EvidenceItem.owner_id)
-        .order_by(EvidenceItem.id.desc()).limit(per_page).offset((page - 1) * per_page),
-        filters, visible)).all()
+    shape, params = _filter_shape(filters, visible), _filter_params(filters, visible)
+    total = db.session.scalar(_count_statement(shape), params)
+    rows = db.session.execute(_rows_statement(shape), {
+        **params, "limit": per_page, "offset": (page - 1) * per_page}).all()
     return rows, total
 
 
-def _live_items(query, filters: EvidenceFilters, visible=None):
-    """Keep live items passing the filters (the query joins their latest versions)."""
-    query = query.where(EvidenceItem.deleted_at.is_(None))
+# Table columns, not the mapped classes': the API's statements then run on the Core path,
+# without the ORM's compile and loading steps. Each is built once per shape of filters.
+_ITEMS, _VERSIONS = EvidenceItem.__table__, EvidenceVersion.__table__
+_LINKS, _USERS = EvidenceLink.__table__, User.__table__
+
+
+@cache
+def _count_statement(shape: tuple):
+    return _live_items(select(func.count()).select_from(_ITEMS).join(
+        _VERSIONS, _VERSIONS.c.id == _ITEMS.c.latest_version_id), shape)
+
+
+@cache
+def _rows_statement(shape: tuple):
+    item, version = _ITEMS.c, _VERSIONS.c
+    return _live_items(
+        select(item.id, item.title, item.kind, item.owner_id, item.description, item.tags,
+               item.created_at, _USERS.c.name, _USERS.c.email, version.number,
+               version.sha256, version.size, version.file_name, version.media_type,
+               case((version.media_type == URI_LIST, version.text_content), else_=None),
+               version.collected_on, version.valid_until, version.uploaded_at,
+               version.purged_at)
+        .select_from(_ITEMS)
+        .join(_VERSIONS, version.id == item.latest_version_id)
+        .outerjoin(_USERS, _USERS.c.id == item.owner_id)
+        .order_by(item.id.desc())
+        .limit(bindparam("limit")).offset(bindparam("offset")), shape)
+
+
+def _filter_shape(filters: EvidenceFilters, visible) -> tuple:
+    """What of the filters changes a statement: which are set, and the status asked for."""
+    return (bool(filters.control), visible is not None, bool(filters.kind), filters.status,
+            bool(filters.owner), bool(filters.q))
+
+
+def _filter_params(filters: EvidenceFilters, visible) -> dict:
+    """The values `_live_items` binds for these filters."""
+    params = {}
     if filters.control:
-        query = query.where(EvidenceItem.id.in_(
-            select(EvidenceLink.item_id).where(EvidenceLink.control_id == filters.control)))
-    if visible is not None:  # an auditor sees evidence of the controls in scope only
-        query = query.where(EvidenceItem.id.in_(
-            select(EvidenceLink.item_id).where(EvidenceLink.control_id.in_(list(visible)))))
+        params["control"] = filters.control
+    if visible is not None:
+        params["visible"] = list(visible)
     if filters.kind:
-        query = query.where(EvidenceItem.kind == EvidenceKind(filters.kind))
+        params["kind"] = EvidenceKind(filters.kind)
     if filters.status:
-        query = query.where(EvidenceVersion.purged_at.is_(None), status_filter(filters.status))
+        today = local_today()
+        params |= {"today": today, "horizon": validity_horizon(today)}
     if filters.owner:
-        query = query.where(EvidenceItem.owner_id == int(filters.owner))
+        params["owner"] = int(filters.owner)
     if filters.q:
-        needle = f"%{filters.q.lower()}%"
-        query = query.where(func.lower(EvidenceItem.title).like(needle)
-                            | func.lower(EvidenceItem.tags).like(needle))
+        params["needle"] = f"%{filters.q.lower()}%"
+    return params
+
+
+def _live_items(query, shape: tuple):
+    """Keep live items passing the filters of this shape, their values bound by name (the
+    query joins their latest versions)."""
+    control, scoped, kind, status, owner, words = shape
+    item, link = _ITEMS.c, _LINKS.c
+    query = query.where(item.deleted_at.is_(None))
+    if control:
+        query = query.where(item.id.in_(
+            select(link.item_id).where(link.control_id == bindparam("control"))))
+    if scoped:  # an auditor sees evidence of the controls in scope only
+        query = query.where(item.id.in_(
+            select(link.item_id).where(link.control_id.in_(
+                bindparam("visible", expanding=True)))))
+    if kind:
+        query = query.where(item.kind == bindparam("kind", type_=item.kind.type))
+    if status:
+        query = query.where(_VERSIONS.c.purged_at.is_(None), status_filter(
+            status, bindparam("today", type_=Date), bindparam("horizon", type_=Date)))
+    if owner:
+        query = query.where(item.owner_id == bindparam("owner", type_=Integer))
+    if words:
+        needle = bindparam("needle", type_=String)
+        query = query.where(func.lower(item.title).like(needle)
+                            | func.lower(item.tags).like(needle))
     return query
 
 
 def links_by_item(item_ids) -> dict[int, list[str]]:
     """Return each item's linked control ids, in one query (also for an empty page)."""
     found: dict[int, list[str]] = {}
-    rows = db.session.execute(
-        select(EvidenceLink.item_id, EvidenceLink.control_id)
-        .where(EvidenceLink.item_id.in_(list(item_ids)))
-        .order_by(EvidenceLink.edition, EvidenceLink.control_id))
-    for item_id, control_id in rows:
+    for item_id, control_id in db.session.execute(_links_statement(), {"ids": list(item_ids)}):
         found.setdefault(item_id, []).append(control_id)
     return found
+
+
+@cache
+def _links_statement():
+    link = _LINKS.c
+    return (select(link.item_id, link.control_id)
+            .where(link.item_id.in_(bindparam("ids", expanding=True)))
+            .order_by(link.edition, link.control_id))
 
 
 def get_item(item_id: int) -> EvidenceItem | None:

@@ -54,11 +54,14 @@ def item_status(item: EvidenceItem, today: date | None = None) -> EvidenceStatus
                          version.valid_until if version else None, today)
 
 
-def status_filter(status: str, today: date | None = None):
-    """Return a SQL condition on the latest version for one status."""
-    today = today or local_today()
-    horizon = today + timedelta(days=warning_days())
-    valid_until = EvidenceVersion.valid_until
+def status_filter(status: str, today=None, horizon=None):
+    """Return a SQL condition on the latest version for one status, as of `today` (a date
+    or a bound parameter) with the warning window ending on `horizon` (the same)."""
+    if today is None:
+        today = local_today()
+    if horizon is None:
+        horizon = validity_horizon(today)
+    valid_until = EvidenceVersion.__table__.c.valid_until
     if status == EvidenceStatus.CURRENT:
         return valid_until.is_(None) | (valid_until > horizon)
     if status == EvidenceStatus.EXPIRING:
