@@ -115,7 +115,7 @@ def list_controls(edition: str, args: Mapping, page: int, per_page: int, visible
 
 def get_control(edition: str, control_id: str) -> ControlRecord | None:
     """Return one control of the edition, or None."""
-    row = get_control_row(edition, control_id)
+    row = get_control_row(edition, control_id, editable=False)
     return _record(row, dict(get_edition(edition).groups)) if row else None
 
 

@@ -2,7 +2,7 @@
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from math import ceil
 
@@ -269,19 +269,24 @@ def page_of_control_rows(edition: str, filters: ControlFilters, page: int, per_p
     ids = [item.control_id for item in matching[(page - 1) * per_page: page * per_page]]
     if not ids:
         return [], len(matching)
-    today = local_today()
+    rows = {row.item.control_id: row for row in _read_rows(edition, ids)}
+    return [rows[cid] for cid in ids if cid in rows], len(matching)
+
+
+def _read_rows(edition: str, ids: list[str]) -> list[ControlRow]:
+    """The rows of these controls (without their risks) as `_page_statement` reads them."""
+    today, catalog = local_today(), get_edition(edition)
     horizon, soon = validity_horizon(today), due_soon_until(today)
     width, owner_at = len(STATE_COLUMNS), STATE_COLUMNS.index("owner_id")
-    rows = {}
+    rows = []
     for row in db.session.execute(_page_statement(), {
             "edition": edition, "ids": ids, "horizon": horizon}):
         state = StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
                           if row[owner_at] is not None else None)
-        rows[state.control_id] = ControlRow(
-            catalog.get(state.control_id), state,
-            validity_status(row[width + 2], today, horizon).value,
-            review_status(state, row[width + 3], today, soon))
-    return [rows[cid] for cid in ids if cid in rows], len(matching)
+        rows.append(ControlRow(catalog.get(state.control_id), state,
+                               validity_status(row[width + 2], today, horizon).value,
+                               review_status(state, row[width + 3], today, soon)))
+    return rows
 
 
 @cache
@@ -351,32 +356,30 @@ def _review_matches(status: ReviewStatus, wanted: str) -> bool:
     return status.is_due if wanted == "due" else status.status == wanted
 
 
-def get_control_row(edition: str, control_id: str, *, editable: bool = True,
-                    reviews=None) -> ControlRow | None:
+def get_control_row(edition: str, control_id: str, *, editable: bool = True
+                    ) -> ControlRow | None:
     """Return one control with its state, or None if the catalog has no such id.
 
     The state is the model object, ready to change; `editable=False` reads a `StateView`
-    for a page that only shows it. A page that has read the control's latest reviews
-    (newest first, as `list_reviews` gives them) passes them: the last review date is the
-    first one's."""
+    for a page that only shows it, with its evidence status and last review in the same
+    statement."""
     item = get_edition(edition).get(control_id)
     if item is None:
         return None
-    if editable:
-        state = db.session.scalars(
-            select(ControlState)
-            .where(ControlState.edition == edition, ControlState.control_id == control_id)
-            .options(joinedload(ControlState.owner))
-        ).one_or_none()
-    else:
-        states = _load_states(edition, ControlFilters(), False, control_ids=[control_id])
-        state = states[0] if states else None
+    if not editable:  # state, evidence status and last review in one statement
+        found = _read_rows(edition, [control_id])
+        if not found:
+            return None
+        risks = risks_for_controls(edition, {control_id: found[0].state.risk_refs})
+        return replace(found[0], risks=tuple(risks[control_id]))
+    state = db.session.scalars(
+        select(ControlState)
+        .where(ControlState.edition == edition, ControlState.control_id == control_id)
+        .options(joinedload(ControlState.owner))
+    ).one_or_none()
     if state is None:
         return None
-    if reviews is None:
-        last = last_reviews(edition, control_id).get(control_id)
-    else:
-        last = reviews[0].reviewed_on if reviews else None
+    last = last_reviews(edition, control_id).get(control_id)
     risks = risks_for_controls(edition, {control_id: state.risk_refs})[control_id]
     return ControlRow(item, state, status_by_control(edition, [control_id])[control_id],
                       review_status(state, last, local_today()), tuple(risks))

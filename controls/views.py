@@ -108,11 +108,11 @@ def detail(control_id: str):
     org = get_organisation()
     edition = org.edition
     reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
-    row = get_control_row(edition, control_id, editable=False, reviews=reviews)
+    row = get_control_row(edition, control_id, editable=False)
     if row is None:  # a decision of the edition used before the transition, kept read-only
         edition = "2013" if org.edition == "2022" else "2022"
         reviews = list_reviews(edition, control_id, limit=REVIEWS_SHOWN)
-        row = get_control_row(edition, control_id, editable=False, reviews=reviews)
+        row = get_control_row(edition, control_id, editable=False)
         if row is None:
             abort(404)
     if not may_see(control_id):
