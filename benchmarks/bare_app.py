@@ -5,8 +5,9 @@ are read as ratios against it on the same machine, in the same run:
 
 - /table: select the 114 control rows (with catalog title and owner) and render a Jinja table;
 - /workbook: openpyxl write-only of the SoA export's sheets and values, without styles;
-- /upload: stream the request body to a file in 1 MiB chunks while hashing it, and keep the
-  file (as the app keeps evidence: a file deleted at once never has to reach the disk);
+- /upload: stream the request body to a file in 1 MiB chunks while hashing it, keep the file
+  and sync it to disk (as the app keeps evidence, synced before its version is recorded: a
+  file deleted at once, or left to the page cache, never has to reach the disk);
 - /login: verify the lead's stored password hash;
 - /package: zip the same evidence files as the package, streamed;
 - /api/controls, /api/evidence: the first page (50 rows) of the API's control and evidence
@@ -180,6 +181,8 @@ def create_app() -> Flask:
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
         return {"sha256": digest.hexdigest(), "size": size}
 
     @app.post("/login")

@@ -74,7 +74,7 @@ PLANS = {
               "soa": 1, "upload": 1, "package": 1, "login": 4, "import": 2, "aws": 1,
               "large_soa": None},
     "full": {"scales": [0, 1000, LAST_SCALE], "pages": {1: 60, 8: 160},
-             "api": {1: 60, 8: 160}, "soa": 5, "upload": 3, "package": 3, "login": 20,
+             "api": {1: 60, 8: 160}, "soa": 5, "upload": 5, "package": 3, "login": 20,
              "import": 10, "aws": 3, "large_soa": 100_000},
 }
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

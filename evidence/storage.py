@@ -57,7 +57,11 @@ class LocalStorage:
         os.makedirs(os.path.dirname(final), exist_ok=True)
         try:
             if isinstance(stream, HashingSpool) and _same_device(stream.path, self.root):
-                os.replace(stream.claim(), final)  # already hashed and on disk: just move it
+                # Already hashed and written: make it durable, as a copy would be, before
+                # the record naming it can commit, then just move it.
+                spooled = stream.claim()
+                os.fsync(stream.fileno())
+                os.replace(spooled, final)
                 return
             stream.seek(0)
             os.makedirs(self.tmp, exist_ok=True)

@@ -15,6 +15,7 @@ from evidence.status import status_by_control, version_status
 from evidence.storage import get_storage
 from isms.auth.models import Role, User
 from isms.db import db, utcnow
+from isms.uploads import SPOOL_PREFIX
 from tests.evidence_helpers import TODAY, spools, stored_keys, upload_form
 
 
@@ -260,3 +261,28 @@ def test_a_controls_evidence_panel_pages_its_live_items_newest_first(app, make_u
     assert [s.id for s in summaries] == live[:20]
     assert summaries[0].title == f"Log export {ids.index(live[0])}"
     assert summaries[0].owner_name and summaries[0].version == 1
+
+
+def test_a_spooled_upload_reaches_the_disk_before_it_is_moved_into_the_store(
+        app, client, login_as, monkeypatch):
+    """The store keeps an upload by renaming its spool; the spool is synced first, as the copy
+    path syncs its copy, so a crash never leaves a committed version with a lost file."""
+    login_as(Role.LEAD)
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def replace(source, target, **kwargs):
+        calls.append(("replace", os.fspath(source)))
+        return real_replace(source, target, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    _upload(client, file=(b"%PDF-1.7 durable", "durable.pdf"))
+    moved = [path for name, path in calls if name == "replace"]
+    assert len(moved) == 1 and os.path.basename(moved[0]).startswith(SPOOL_PREFIX), calls
+    assert ("fsync", moved[0]) in calls, calls
+    assert calls.index(("fsync", moved[0])) < calls.index(("replace", moved[0]))
