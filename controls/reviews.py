@@ -84,15 +84,11 @@ def review_status(state: ControlState, last_reviewed_on: date | None, today: dat
     return ReviewStatus(next_due, last_reviewed_on, status)
 
 
-def last_reviews(edition: str, control_id: str | None = None, *,
-                 control_ids=None) -> dict[str, date]:
-    """Return each control's latest review date (or only one control's, or only those of
-    `control_ids`), in one query."""
+def last_reviews(edition: str, control_id: str | None = None) -> dict[str, date]:
+    """Return each control's latest review date (or only one control's), in one query."""
     params = {"edition": edition}
-    if control_id is not None:  # the detail page: not every control's reviews
+    if control_id is not None:  # a control being changed: not every control's reviews
         params["ids"] = [control_id]
-    elif control_ids is not None:  # one page of a list
-        params["ids"] = list(control_ids)
     return dict(db.session.execute(_last_reviews_statement("ids" in params), params).all())
 
 

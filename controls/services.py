@@ -155,12 +155,10 @@ def _state_shape(filters: ControlFilters) -> tuple[str, str, str]:
     return filters.status, filters.responsibility, owner
 
 
-def _state_params(edition: str, filters: ControlFilters, control_ids=None) -> dict:
+def _state_params(edition: str, filters: ControlFilters) -> dict:
     params = {"edition": edition}
     if filters.owner not in ("", "none"):
         params["owner_id"] = int(filters.owner)
-    if control_ids is not None:
-        params["ids"] = list(control_ids)
     return params
 
 
@@ -197,10 +195,10 @@ def _state_ids_statement(shape: tuple[str, str, str]):
 
 
 @cache
-def _states_statement(shape: tuple[str, str, str], editable: bool, some: bool):
-    """The edition's states passing the filters of this shape (only the bound `ids` when
-    `some`), built once per shape: the model objects with their owners when `editable`, else
-    the columns and the owner's name and address."""
+def _states_statement(shape: tuple[str, str, str], editable: bool):
+    """The edition's states passing the filters of this shape, built once per shape: the
+    model objects with their owners when `editable`, else the columns and the owner's name
+    and address."""
     if editable:
         query = (select(ControlState).where(ControlState.edition == bindparam("edition"))
                  .options(joinedload(ControlState.owner)))
@@ -210,9 +208,6 @@ def _states_statement(shape: tuple[str, str, str], editable: bool, some: bool):
         query = (select(table, users.c.name, users.c.email)
                  .outerjoin(users, users.c.id == table.c.owner_id)
                  .where(table.c.edition == bindparam("edition")))
-    if some:
-        query = query.where(
-            ControlState.__table__.c.control_id.in_(bindparam("ids", expanding=True)))
     return _state_filter(query, shape)
 
 
@@ -337,12 +332,10 @@ def all_states(edition: str) -> list[StateView]:
                           lambda: _load_states(edition, ControlFilters(), False)))
 
 
-def _load_states(edition: str, filters: ControlFilters, editable: bool,
-                 control_ids=None) -> list:
-    """The edition's states passing the filters on their own columns, with their owners
-    (only those of `control_ids` when given)."""
-    statement = _states_statement(_state_shape(filters), editable, control_ids is not None)
-    params = _state_params(edition, filters, control_ids)
+def _load_states(edition: str, filters: ControlFilters, editable: bool) -> list:
+    """The edition's states passing the filters on their own columns, with their owners."""
+    statement = _states_statement(_state_shape(filters), editable)
+    params = _state_params(edition, filters)
     if editable:
         return list(db.session.scalars(statement, params))
     width = len(STATE_COLUMNS)
