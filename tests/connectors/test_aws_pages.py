@@ -139,7 +139,7 @@ def test_inherited_aws_reports_follow_responsibility_and_show_expiry(aws_app, cl
     assert "ev-expired" in shared and "Our own pentest</a>" not in shared
     company = client.get("/controls/A.5.1.1").get_data(as_text=True)
     assert "Inherited from AWS" not in company
-    from tests.test_controls import VALID
+    from tests.controls.test_controls import VALID
 
     response = client.post("/controls/A.5.1.1/edit", data={**VALID, "responsibility": "shared"})
     assert response.status_code == 302

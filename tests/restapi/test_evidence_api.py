@@ -12,7 +12,7 @@ from isms.api import local_today
 from isms.audit import AuditEvent
 from isms.auth.models import Role
 from isms.db import db
-from tests.test_evidence_store import _bulk_evidence
+from tests.evidence.test_evidence_store import _bulk_evidence
 
 
 def _create(api, token, **fields):

@@ -247,7 +247,7 @@ def _get_rules_with_numbers(app):
 
 def test_huge_ids_and_pages_answer_404_on_every_route(app, client, login_as):
     login_as(Role.LEAD)
-    from tests.test_guard import SAMPLE_ARGS
+    from tests.isms.test_guard import SAMPLE_ARGS
 
     checked = 0
     for rule, ints in _get_rules_with_numbers(app):

@@ -14,7 +14,7 @@ import requests
 from tests.conftest import free_port
 
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "owner@example.com", "gunicorn test password"
 
 
