@@ -5,11 +5,12 @@ import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
 from evidence.storage import get_storage
-from isms.db import db
+from isms.auth.models import User
+from isms.db import db, utcnow
 
 # The organisation's date (the tests run it in Brussels), not the machine's UTC date.
 TODAY = datetime.now(ZoneInfo("Europe/Brussels")).date()
@@ -27,6 +28,29 @@ def upload_form(**overrides) -> dict:
     if isinstance(data.get("file"), tuple) and isinstance(data["file"][0], bytes):
         data["file"] = (io.BytesIO(data["file"][0]), data["file"][1])
     return data
+
+
+def insert_bulk_items(count: int) -> range:
+    """Insert `count` live statement items, each with one version valid for up to 90 days, in
+    three statements, and return their ids (inside an app context; the caller links them
+    and commits)."""
+    owner = db.session.scalars(select(User.id)).first()
+    start = (db.session.scalar(select(EvidenceItem.id).order_by(
+        EvidenceItem.id.desc()).limit(1)) or 0) + 1
+    ids = range(start, start + count)
+    now = utcnow()
+    db.session.execute(insert(EvidenceItem), [
+        {"id": i, "title": f"Bulk {i}", "kind": "statement", "owner_id": owner,
+         "description": "", "tags": "", "delete_reason": "", "created_at": now}
+        for i in ids])
+    db.session.execute(insert(EvidenceVersion), [
+        {"id": i, "item_id": i, "number": 1, "text_content": f"s{i}", "media_type":
+         "text/plain", "size": 3, "sha256": f"{i:064x}", "collected_on": TODAY,
+         "valid_until": TODAY + timedelta(days=i % 90), "uploaded_at": now, "comment": ""}
+        for i in ids])
+    db.session.execute(update(EvidenceItem).where(EvidenceItem.id.in_(list(ids)))
+                       .values(latest_version_id=EvidenceItem.id))
+    return ids
 
 
 def counts(app) -> tuple[int, int, int]:

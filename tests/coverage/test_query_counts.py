@@ -1,17 +1,16 @@
 """The coverage pages read a fixed number of queries, whatever the amount of evidence."""
 
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from coverage.models import RequirementEvidence, RequirementRecord
-from evidence.models import EvidenceItem, EvidenceLink, EvidenceVersion
-from isms.auth.models import Role, User
+from evidence.models import EvidenceLink
+from isms.auth.models import Role
 from isms.db import db, utcnow
 from management.models import ClauseEvidence, ClauseState
 from tests.coverage.helpers import PATCH_CONTROLS, decide
-from tests.evidence_helpers import TODAY
+from tests.evidence_helpers import insert_bulk_items
 
 # Pages whose queries never depend on evidence, and pages that list linked items by id.
 PAGES = ["/frameworks", "/frameworks/nis2", "/frameworks/nis2?verdict=gap",
@@ -22,22 +21,7 @@ LINKED_PAGES = ["/frameworks/nis2/1.1.1.a", "/frameworks/nis2/9.2.a"]
 def _bulk_evidence(app, count: int) -> None:
     """Insert items with a version each, linked to mapped controls, a clause and a record."""
     with app.app_context():
-        owner = db.session.scalars(select(User.id)).first()
-        start = (db.session.scalar(select(EvidenceItem.id).order_by(
-            EvidenceItem.id.desc()).limit(1)) or 0) + 1
-        ids = range(start, start + count)
-        now = utcnow()
-        db.session.execute(insert(EvidenceItem), [
-            {"id": i, "title": f"Bulk {i}", "kind": "statement", "owner_id": owner,
-             "description": "", "tags": "", "delete_reason": "", "created_at": now}
-            for i in ids])
-        db.session.execute(insert(EvidenceVersion), [
-            {"id": i, "item_id": i, "number": 1, "text_content": f"s{i}", "media_type":
-             "text/plain", "size": 3, "sha256": f"{i:064x}", "collected_on": TODAY,
-             "valid_until": TODAY + timedelta(days=i % 90), "uploaded_at": now, "comment": ""}
-            for i in ids])
-        db.session.execute(update(EvidenceItem).where(EvidenceItem.id.in_(list(ids)))
-                           .values(latest_version_id=EvidenceItem.id))
+        ids, now = insert_bulk_items(count), utcnow()
         controls = ("A.8.31", "A.8.32", "A.5.1", "A.5.19")
         db.session.execute(insert(EvidenceLink), [
             {"item_id": i, "edition": "2022", "control_id": controls[i % 4], "created_at": now}

@@ -16,7 +16,7 @@ from evidence.storage import get_storage
 from isms.auth.models import Role, User
 from isms.db import db, utcnow
 from isms.uploads import SPOOL_PREFIX
-from tests.evidence_helpers import TODAY, spools, stored_keys, upload_form
+from tests.evidence_helpers import TODAY, insert_bulk_items, spools, stored_keys, upload_form
 
 
 def _upload(client, **overrides):
@@ -187,28 +187,12 @@ def test_versions_cannot_be_changed_once_written(app, client, login_as):
 
 
 def _bulk_evidence(app, count: int) -> None:
-    """Insert `count` items, each with one version and two links, in three statements."""
+    """Insert `count` items, each with one version and two links, in four statements."""
     with app.app_context():
-        owner = db.session.scalars(select(User.id)).first()
-        start = (db.session.scalar(select(EvidenceItem.id).order_by(
-            EvidenceItem.id.desc()).limit(1)) or 0) + 1
-        ids = range(start, start + count)
-        now = utcnow()
-        db.session.execute(insert(EvidenceItem), [
-            {"id": i, "title": f"Bulk {i}", "kind": "statement", "owner_id": owner,
-             "description": "", "tags": "", "delete_reason": "", "created_at": now}
-            for i in ids])
-        db.session.execute(insert(EvidenceVersion), [
-            {"id": i, "item_id": i, "number": 1, "text_content": f"s{i}", "media_type":
-             "text/plain", "size": 3, "sha256": f"{i:064x}", "collected_on": TODAY,
-             "valid_until": TODAY + timedelta(days=i % 90), "uploaded_at": now, "comment": ""}
-            for i in ids])
+        ids, now = insert_bulk_items(count), utcnow()
         db.session.execute(insert(EvidenceLink), [
             {"item_id": i, "edition": "2013", "control_id": cid, "created_at": now}
             for i in ids for cid in ("A.5.1.1", f"A.9.{1 + i % 4}.1")])
-        for i in ids:
-            db.session.execute(EvidenceItem.__table__.update().where(
-                EvidenceItem.id == i).values(latest_version_id=i))
         db.session.commit()
 
 
