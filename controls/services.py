@@ -203,12 +203,29 @@ def _states_statement(shape: tuple[str, str, str], editable: bool):
         query = (select(ControlState).where(ControlState.edition == bindparam("edition"))
                  .options(joinedload(ControlState.owner)))
     else:
-        # Tables, not mapped classes: a plain row read, without the ORM's loading machinery.
-        table, users = ControlState.__table__, User.__table__
-        query = (select(table, users.c.name, users.c.email)
-                 .outerjoin(users, users.c.id == table.c.owner_id)
-                 .where(table.c.edition == bindparam("edition")))
+        query = _state_rows().where(
+            ControlState.__table__.c.edition == bindparam("edition"))
     return _state_filter(query, shape)
+
+
+# Where a state row's own columns end and its owner's name and address follow.
+_WIDTH, _OWNER_AT = len(STATE_COLUMNS), STATE_COLUMNS.index("owner_id")
+
+
+def _state_rows(*extra):
+    """A select of the states' columns, their owner's name and address, then `extra`
+    columns; `_state_view` reads a row back. Tables, not mapped classes: a plain row read,
+    without the ORM's loading machinery."""
+    table, users = ControlState.__table__, User.__table__
+    return (select(table, users.c.name, users.c.email, *extra)
+            .outerjoin(users, users.c.id == table.c.owner_id))
+
+
+def _state_view(row) -> StateView:
+    """The state in a row of `_state_rows`."""
+    owner_id = row[_OWNER_AT]
+    return StateView(row[:_WIDTH], None if owner_id is None
+                     else OwnerView(owner_id, row[_WIDTH], row[_WIDTH + 1]))
 
 
 def list_control_rows(edition: str, filters: ControlFilters | None = None, *,
@@ -272,15 +289,13 @@ def _read_rows(edition: str, ids: list[str]) -> list[ControlRow]:
     """The rows of these controls (without their risks) as `_page_statement` reads them."""
     today, catalog = local_today(), get_edition(edition)
     horizon, soon = validity_horizon(today), due_soon_until(today)
-    width, owner_at = len(STATE_COLUMNS), STATE_COLUMNS.index("owner_id")
     rows = []
     for row in db.session.execute(_page_statement(), {
             "edition": edition, "ids": ids, "horizon": horizon}):
-        state = StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
-                          if row[owner_at] is not None else None)
+        state, (best, last_reviewed) = _state_view(row), row[_WIDTH + 2:]
         rows.append(ControlRow(catalog.get(state.control_id), state,
-                               validity_status(row[width + 2], today, horizon).value,
-                               review_status(state, row[width + 3], today, soon)))
+                               validity_status(best, today, horizon).value,
+                               review_status(state, last_reviewed, today, soon)))
     return rows
 
 
@@ -290,15 +305,13 @@ def _page_statement():
     validity of each control's evidence and its latest review date, in one statement: read
     apart, the three cost more in overhead than in rows. The edition is written into the SQL
     (as the evidence status does) so PostgreSQL never plans the evidence part generically."""
-    table, users, reviews = ControlState.__table__, User.__table__, Review.__table__
+    table, reviews = ControlState.__table__, Review.__table__
     edition = bindparam("edition", literal_execute=True)
     last_review = (select(func.max(reviews.c.reviewed_on))
                    .where(reviews.c.edition == edition,
                           reviews.c.control_id == table.c.control_id)
                    .scalar_subquery())
-    return (select(table, users.c.name, users.c.email,
-                   best_validity(table.c.control_id, edition), last_review)
-            .outerjoin(users, users.c.id == table.c.owner_id)
+    return (_state_rows(best_validity(table.c.control_id, edition), last_review)
             .where(table.c.edition == edition,
                    table.c.control_id.in_(bindparam("ids", expanding=True))))
 
@@ -338,11 +351,7 @@ def _load_states(edition: str, filters: ControlFilters, editable: bool) -> list:
     params = _state_params(edition, filters)
     if editable:
         return list(db.session.scalars(statement, params))
-    width = len(STATE_COLUMNS)
-    owner_at = STATE_COLUMNS.index("owner_id")
-    return [StateView(row[:width], OwnerView(row[owner_at], row[width], row[width + 1])
-                      if row[owner_at] is not None else None)
-            for row in db.session.execute(statement, params)]
+    return [_state_view(row) for row in db.session.execute(statement, params)]
 
 
 def _review_matches(status: ReviewStatus, wanted: str) -> bool:
