@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceLink, EvidenceVersion
 from evidence.status import EvidenceStatus, status_filter, validity_horizon, version_status
-from isms.api import User, db, local_today, pick_arg
+from isms.api import MAX_ID, User, db, local_today, pick_arg
 
 URI_LIST = "text/uri-list"  # the media type of a link; its version keeps the address as text
 
@@ -30,7 +30,8 @@ class EvidenceFilters:
             control=(args.get("control") or "").strip()[:16],
             kind=pick_arg(args, "kind", {k.value for k in EvidenceKind}),
             status=pick_arg(args, "status", {s.value for s in EvidenceStatus} - {"none"}),
-            owner=owner if owner.isdigit() else "",
+            # An id no database row can have is ignored like any other unknown value.
+            owner=owner if owner.isdigit() and int(owner) <= MAX_ID else "",
             q=(args.get("q") or "").strip()[:100],
         )
 
