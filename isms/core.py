@@ -3,8 +3,8 @@
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import Forbidden
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.routing import IntegerConverter
 
 from isms.auth.guard import public
@@ -60,6 +60,15 @@ ERRORS = {
 }
 
 
+def refused_value(error: DataError) -> str:
+    """What to tell the sender of a value the database refused."""
+    if "NUL" in str(error.orig):
+        return ("Text may not contain the NUL character (\\0), which no keyboard types. "
+                "Remove it and try again; nothing was changed.")
+    return ("A value is outside what the database accepts (a number too large, a text too "
+            "long or malformed); nothing was changed.")
+
+
 def render_error(code: int, detail: str | None = None):
     """Render the error page for an HTTP status."""
     title, message = ERRORS.get(code, ERRORS[500])
@@ -79,8 +88,23 @@ def init_app(app) -> None:
         return render_error(400, "The form had expired or was not sent from this site. "
                                  "Reload the page and try again.")
 
-    for code in (400, 404, 405, 413):
+    for code in (404, 405, 413):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
+
+    @app.errorhandler(400)
+    def _bad_request(error):
+        # abort(400, "...") says what was wrong; a bare 400 keeps the generic message.
+        own = error.description if error.description != BadRequest.description else None
+        return render_error(400, own)
+
+    @app.errorhandler(DataError)
+    def _value_refused(error):
+        # The database refused a value the request brought (PostgreSQL takes no NUL character
+        # in text; an integer past its range): nothing is kept, and the sender is told why,
+        # as a page or, under the API, as a problem document.
+        db.session.rollback()
+        app.logger.warning("value refused by the database: %s", error.orig)
+        return app.handle_http_exception(BadRequest(refused_value(error)))
 
     @app.errorhandler(403)
     def _forbidden(error):
